@@ -1,0 +1,116 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/airlock-dev/airlock/policy"
+	"github.com/airlock-dev/airlock/sandbox/files"
+	"github.com/airlock-dev/airlock/store"
+)
+
+// Record is everything known about one action; it is stored as JSON.
+type Record struct {
+	ID        string         `json:"id"`
+	Status    store.Status   `json:"status"`
+	Workspace string         `json:"workspace"`
+	Principal string         `json:"principal"`
+	SessionID string         `json:"session_id"`
+	Kind      string         `json:"kind"`
+	Intent    string         `json:"intent"`
+	Decision  DecisionRecord `json:"decision"`
+	Plan      policy.Plan    `json:"plan"`
+	Result    *Result        `json:"result,omitempty"`
+	Failure   *Failure       `json:"failure,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+// DecisionRecord is the stored form of a policy decision.
+type DecisionRecord struct {
+	Effect   policy.Effect        `json:"effect"`
+	Reasons  []policy.Reason      `json:"reasons"`
+	Revision string               `json:"revision"`
+	Approval *policy.Approval     `json:"approval,omitempty"`
+	Sandbox  *policy.SandboxGrant `json:"sandbox,omitempty"`
+}
+
+func decisionRecord(d policy.Decision) DecisionRecord {
+	return DecisionRecord{Effect: d.Effect, Reasons: d.Reasons, Revision: d.Revision, Approval: d.Approval, Sandbox: d.Sandbox}
+}
+
+// Failure says why an allowed action did not complete.
+type Failure struct {
+	Reason  Reason `json:"reason"`
+	Message string `json:"message"`
+	// Matches is edit_file's match count for an edit mismatch.
+	Matches int `json:"matches,omitempty"`
+}
+
+// Result is what an executed action produced; one field is set.
+type Result struct {
+	Read    *files.ReadResult  `json:"read,omitempty"`
+	Write   *files.WriteResult `json:"write,omitempty"`
+	Edit    *EditResult        `json:"edit,omitempty"`
+	Delete  *struct{}          `json:"delete,omitempty"`
+	Move    *struct{}          `json:"move,omitempty"`
+	MakeDir *MakeDirResult     `json:"make_dir,omitempty"`
+	List    *ListResult        `json:"list,omitempty"`
+	Patch   *PatchResult       `json:"patch,omitempty"`
+	Exec    *ExecResult        `json:"exec,omitempty"`
+}
+
+// EditResult describes an edited file.
+type EditResult struct {
+	SHA256       string `json:"sha256"`
+	Replacements int    `json:"replacements"`
+}
+
+// MakeDirResult says whether the directory was new.
+type MakeDirResult struct {
+	Created bool `json:"created"`
+}
+
+// ListResult is a directory listing.
+type ListResult struct {
+	Entries   []files.Entry `json:"entries"`
+	Truncated bool          `json:"truncated"`
+}
+
+// PatchResult lists the files a patch changed.
+type PatchResult struct {
+	Files []PatchedFile `json:"files"`
+}
+
+// PatchedFile is one file a patch changed.
+type PatchedFile struct {
+	Path   string `json:"path"`
+	Op     string `json:"op"`
+	SHA256 string `json:"sha256"`
+}
+
+// ExecResult is a command's outcome.
+type ExecResult struct {
+	ExitCode    int           `json:"exit_code"`
+	Signal      string        `json:"signal,omitempty"`
+	TimedOut    bool          `json:"timed_out"`
+	Stdout      []byte        `json:"stdout,omitempty"`
+	Stderr      []byte        `json:"stderr,omitempty"`
+	StdoutBytes int64         `json:"stdout_bytes"`
+	StderrBytes int64         `json:"stderr_bytes"`
+	Truncated   bool          `json:"truncated"`
+	Duration    time.Duration `json:"duration"`
+	Layers      []string      `json:"layers"`
+}
+
+// InterruptedRecord rewrites a stored record of an action that was running
+// when the server stopped (store.Actions.MarkInterrupted).
+func InterruptedRecord(a *store.Action) []byte {
+	var rec Record
+	if err := json.Unmarshal(a.Record, &rec); err != nil {
+		rec = Record{ID: a.ID, Workspace: a.Workspace, Principal: a.Principal, SessionID: a.SessionID, Kind: a.Kind}
+	}
+	rec.Status = store.StatusInterrupted
+	rec.Failure = &Failure{Reason: ReasonInternal, Message: "the server stopped while the action was running; its outcome is unknown"}
+	return mustJSON(&rec)
+}

@@ -1,0 +1,71 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// BenchmarkDecideExample decides a prod write under src/ with the example
+// policies: the common case on the hot path.
+func BenchmarkDecideExample(b *testing.B) {
+	benchDecide(b, copyExamples(b))
+}
+
+// BenchmarkDecide1000Rules decides the same input against the example
+// policies plus 1,000 generated rules written in the examples' style (flat
+// facts, equality and `in`), none of which match: rule indexing should keep
+// the cost close to the example's. Compare the two with
+//
+//	go test -run='^$' -bench=Decide -benchmem -count=5 ./policy/
+func BenchmarkDecide1000Rules(b *testing.B) {
+	dir := copyExamples(b)
+	writeFiles(b, dir, map[string]string{"generated.rego": generatedPolicy(1000)})
+	benchDecide(b, dir)
+}
+
+func benchDecide(b *testing.B, dir string) {
+	ctx := context.Background()
+	e, err := New(ctx, Conf{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := fileInput("write_file", "prod", "src/cart/cart.go")
+	if d := e.Decide(ctx, in); d.Effect != Allow || d.Err != nil {
+		b.Fatalf("benchmark input not allowed: %+v", d)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if d := e.Decide(ctx, in); d.Effect != Allow {
+			b.Fatal(d.Err)
+		}
+	}
+}
+
+// generatedPolicy writes n rules of package airlock, cycling through the
+// shapes the example rules use.
+func generatedPolicy(n int) string {
+	var sb strings.Builder
+	sb.WriteString("package airlock\n\n")
+	for i := range n {
+		id := fmt.Sprintf("gen.r%04d", i)
+		msg := fmt.Sprintf("generated rule %d; do something else instead", i)
+		switch i % 6 {
+		case 0:
+			fmt.Fprintf(&sb, "escalate contains {\"rule_id\": %q, \"message\": %q} if {\n\tinput.plan.mutating\n\t\"gen%04d\" in input.plan.top_dirs\n}\n\n", id, msg, i)
+		case 1:
+			fmt.Fprintf(&sb, "deny contains {\"rule_id\": %q, \"message\": %q} if {\n\t\"gen%04d.conf\" in input.plan.bases\n}\n\n", id, msg, i)
+		case 2:
+			fmt.Fprintf(&sb, "deny contains {\"rule_id\": %q, \"message\": %q} if {\n\tinput.action.kind == \"write_file\"\n\tinput.plan.ext == \".gen%04d\"\n}\n\n", id, msg, i)
+		case 3:
+			fmt.Fprintf(&sb, "escalate contains {\"rule_id\": %q, \"message\": %q} if {\n\t\"tool%04d\" in input.plan.command.names\n}\n\n", id, msg, i)
+		case 4:
+			fmt.Fprintf(&sb, "deny contains {\"rule_id\": %q, \"message\": %q} if {\n\tinput.plan.top_dir == \"gen%04d\"\n\tinput.workspace.environment == \"prod\"\n}\n\n", id, msg, i)
+		case 5:
+			fmt.Fprintf(&sb, "allow contains {\"rule_id\": %q, \"message\": %q} if {\n\tinput.action.kind == \"read_file\"\n\t\"gen%04d\" in input.plan.written_paths\n}\n\n", id, msg, i)
+		}
+	}
+	return sb.String()
+}

@@ -1,0 +1,303 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// launcherArg is os.Args[1] of a launcher process. Run is the only thing
+// that starts the binary this way; anyone else doing so gets no spec on
+// fd 3 and an immediate exit.
+const launcherArg = "__airlock-sandbox-launcher"
+
+// Fixed descriptors in the launcher (os/exec ExtraFiles start at 3).
+const (
+	specFD   = 3
+	statusFD = 4
+)
+
+// hookCalled lets Run refuse to start when main forgot MaybeRunLauncher:
+// the re-executed binary would otherwise run the whole server again.
+var hookCalled atomic.Bool
+
+// MaybeRunLauncher must be the first statement of main (and of TestMain in
+// any test package that calls Run). In a launcher process it applies the
+// sandbox layers and execs the command, never returning; everywhere else it
+// returns at once.
+func MaybeRunLauncher() {
+	hookCalled.Store(true)
+	if len(os.Args) < 2 || os.Args[1] != launcherArg {
+		return
+	}
+	// Landlock, seccomp, securebits and capabilities are per thread: every
+	// step up to exec stays on this one.
+	runtime.LockOSThread()
+	code := 0
+	if err := runLauncher(); err != nil {
+		code = 1
+		if errors.Is(err, errNotFound) {
+			code = 127
+		} else if errors.Is(err, errNotExecutable) {
+			code = 126
+		}
+		fmt.Fprintf(os.Stderr, "airlock sandbox: %v\n", err)
+	}
+	os.Exit(code)
+}
+
+var (
+	errNotFound      = errors.New("command not found")
+	errNotExecutable = errors.New("command not executable")
+)
+
+// runLauncher returns only on failure; errors before the status message
+// are start failures, reported on the status pipe.
+func runLauncher() error {
+	// Nothing may inherit these past exec.
+	unix.CloseOnExec(specFD)
+	unix.CloseOnExec(statusFD)
+	status := os.NewFile(statusFD, "status")
+	var ls launchSpec
+	specFile := os.NewFile(specFD, "spec")
+	err := json.NewDecoder(io.LimitReader(specFile, 16<<20)).Decode(&ls)
+	specFile.Close()
+	if err != nil {
+		return report(status, fmt.Errorf("read spec: %w", err))
+	}
+	layers, rules, err := applyLayers(&ls)
+	if err != nil {
+		return report(status, err)
+	}
+	for _, r := range rules {
+		unix.Close(r.fd)
+	}
+	if miss := missingLayers(layers, ls.Required); len(miss) > 0 {
+		return report(status, fmt.Errorf("required layers unavailable: %s", strings.Join(miss, ", ")))
+	}
+	path, err := lookPath(ls.Argv[0], ls.Env)
+	if err == nil {
+		// Resolution happens under the final restrictions, so a binary the
+		// command may not execute is reported the same way as a missing one.
+		err = json.NewEncoder(status).Encode(launchStatus{Layers: layers})
+		if err == nil {
+			err = unix.Exec(path, ls.Argv, ls.Env)
+			err = fmt.Errorf("exec %s: %w", path, err)
+			if errors.Is(err, unix.ENOENT) {
+				err = fmt.Errorf("%w: %w", errNotFound, err)
+			}
+			if errors.Is(err, unix.EACCES) || errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EPERM) {
+				err = fmt.Errorf("%w: %w", errNotExecutable, err)
+			}
+		}
+		return err
+	}
+	// The sandbox is in place; a bad command is the command's result.
+	if encErr := json.NewEncoder(status).Encode(launchStatus{Layers: layers}); encErr != nil {
+		return encErr
+	}
+	return err
+}
+
+func report(status *os.File, err error) error {
+	_ = json.NewEncoder(status).Encode(launchStatus{Error: err.Error()})
+	return err
+}
+
+// applyLayers applies everything in order: mounts need capabilities, so
+// they come before the drop; Landlock and seccomp need no_new_privs.
+func applyLayers(ls *launchSpec) ([]string, []llRule, error) {
+	var layers []string
+	add := func(l string) { layers = append(layers, l) }
+	if ls.NS.User {
+		add(LayerUserNS)
+	}
+	if ls.NS.PID {
+		add(LayerPIDNS)
+	}
+	if ls.NS.Mount {
+		add(LayerMountNS)
+	}
+	if ls.NS.Net {
+		add(LayerNetNS)
+	}
+	if ls.NS.IPC {
+		add(LayerIPCNS)
+	}
+	if ls.NS.UTS {
+		add(LayerUTSNS)
+	}
+	var mr mountResult
+	if ls.NS.Mount {
+		var err error
+		if mr, err = setupMounts(ls); err != nil {
+			return nil, nil, err
+		}
+		if mr.proc {
+			add(LayerProc)
+		}
+		if mr.privateTmp {
+			add(LayerPrivateTmp)
+		}
+		if mr.readOnly {
+			add(LayerReadOnly)
+		}
+	}
+	if ls.NS.UTS {
+		_ = unix.Sethostname([]byte("airlock-sandbox"))
+	}
+	if ls.NS.Net {
+		if err := bringUpLoopback(); err != nil {
+			return nil, nil, fmt.Errorf("loopback: %w", err)
+		}
+	}
+	rules, err := landlockRules(ls, mr)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, l := range ls.Rlimits {
+		v := unix.Rlimit{Cur: l.Value, Max: l.Value}
+		if err := unix.Setrlimit(l.Resource, &v); err != nil {
+			return nil, rules, fmt.Errorf("setrlimit %d: %w", l.Resource, err)
+		}
+	}
+	if len(ls.Rlimits) > 0 {
+		add(LayerRlimits)
+	}
+	if err := chdirBeneath(ls.Workspace, ls.Cwd); err != nil {
+		return nil, rules, err
+	}
+	if dropCapabilities() == nil {
+		add(LayerCapsDropped)
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return nil, rules, fmt.Errorf("no_new_privs: %w", err)
+	}
+	add(LayerNoNewPrivs)
+	if abi := landlockABI(); abi > 0 {
+		if err := landlockRestrict(abi, ls.Network, rules); err != nil {
+			return nil, rules, err
+		}
+		add(LayerLandlock + "-v" + strconv.Itoa(abi))
+	}
+	if ls.Seccomp {
+		if f := seccompFilter(); f != nil {
+			if err := installSeccomp(f); err != nil {
+				return nil, rules, fmt.Errorf("seccomp: %w", err)
+			}
+			add(LayerSeccomp)
+		}
+	}
+	return layers, rules, nil
+}
+
+// devFiles are the device nodes commands commonly write or read.
+var devFiles = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+
+// landlockRules opens every path that gets access. Missing readable paths
+// are skipped (not every distribution has /lib64).
+func landlockRules(ls *launchSpec, mr mountResult) ([]llRule, error) {
+	var rules []llRule
+	addPath := func(p string, access uint64, must bool) error {
+		fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			if must {
+				return fmt.Errorf("landlock: open %s: %w", p, err)
+			}
+			return nil
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return fmt.Errorf("landlock: stat %s: %w", p, err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			access &= llFileOnly
+		}
+		rules = append(rules, llRule{fd: fd, access: access})
+		return nil
+	}
+	all := ^uint64(0) &^ unix.LANDLOCK_ACCESS_FS_IOCTL_DEV
+	for _, p := range ls.ReadablePaths {
+		if err := addPath(p, llRead, false); err != nil {
+			return rules, err
+		}
+	}
+	if mr.proc {
+		if err := addPath("/proc", unix.LANDLOCK_ACCESS_FS_READ_FILE|unix.LANDLOCK_ACCESS_FS_READ_DIR, true); err != nil {
+			return rules, err
+		}
+	}
+	if err := addPath(ls.Workspace, all, true); err != nil {
+		return rules, err
+	}
+	if mr.privateTmp {
+		for _, p := range []string{"/tmp", "/dev/shm"} {
+			if err := addPath(p, all, p == "/tmp"); err != nil {
+				return rules, err
+			}
+		}
+	}
+	for _, p := range devFiles {
+		if err := addPath(p, unix.LANDLOCK_ACCESS_FS_READ_FILE|unix.LANDLOCK_ACCESS_FS_WRITE_FILE, false); err != nil {
+			return rules, err
+		}
+	}
+	return rules, nil
+}
+
+// chdirBeneath enters cwd without letting "..", an absolute symlink or a
+// magic link inside the workspace take it elsewhere.
+func chdirBeneath(workspace, cwd string) error {
+	ws, err := openDir(workspace)
+	if err != nil {
+		return fmt.Errorf("open workspace: %w", err)
+	}
+	defer unix.Close(ws)
+	fd, err := unix.Openat2(ws, cwd, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return fmt.Errorf("cwd %q: %w", cwd, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Fchdir(fd); err != nil {
+		return fmt.Errorf("cwd %q: %w", cwd, err)
+	}
+	return nil
+}
+
+// lookPath resolves name against the command's own PATH, not the
+// launcher's (which is empty).
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" || !filepath.IsAbs(dir) {
+			continue // a relative PATH entry would depend on cwd
+		}
+		p := filepath.Join(dir, name)
+		var st unix.Stat_t
+		if unix.Stat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && unix.Access(p, unix.X_OK) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %s", errNotFound, name)
+}

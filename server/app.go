@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"go.uber.org/zap"
+
+	"github.com/airlock-dev/airlock/audit"
+	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/pipeline"
+	"github.com/airlock-dev/airlock/policy"
+	"github.com/airlock-dev/airlock/sandbox/files"
+	"github.com/airlock-dev/airlock/store"
+	"github.com/airlock-dev/airlock/store/sqlite"
+)
+
+// App is a fully wired Airlock built from a configuration: everything is
+// opened and checked before anything listens (the first of two phases).
+type App struct {
+	Config   *config.Config
+	Log      *zap.Logger
+	Server   *Server
+	Engine   *policy.Engine
+	Store    store.Store
+	Recorder *audit.Recorder
+	roots    []*files.Root
+}
+
+// Build opens the store, compiles the policy, opens the workspaces and
+// wires the server. It refuses to build on any error (a broken policy, a
+// missing workspace, a required sandbox layer the host lacks).
+func Build(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *App, err error) {
+	a := &App{Config: cfg, Log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	a.Engine, err = policy.New(ctx, policy.Conf{
+		Dir: cfg.Policy.Dir, Query: cfg.Policy.Query, Timeout: cfg.Policy.Timeout,
+		DefaultApproval: policy.ApprovalDefaults{
+			Roles: cfg.Policy.ApprovalRoles, Approvals: cfg.Policy.Approvals, TTL: cfg.Policy.ApprovalTTL,
+		},
+	}, policy.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	st, err := sqlite.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	a.Store = st
+	a.Recorder, err = audit.NewRecorder(ctx, st, log)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	lim := files.Limits{
+		MaxFileBytes: cfg.Limits.MaxFileBytes, MaxReadBytes: cfg.Limits.MaxReadBytes,
+		MaxListEntries: cfg.Limits.MaxListEntries, MaxListDepth: cfg.Limits.MaxListDepth,
+		MaxDiffBytes: cfg.Limits.MaxDiffBytes,
+	}
+	lim = lim.WithDefaults()
+	var wss []*pipeline.Workspace
+	for _, w := range cfg.Workspaces {
+		root, err := files.Open(w.Root, lim)
+		if err != nil {
+			return nil, fmt.Errorf("workspace %q: %w", w.Name, err)
+		}
+		a.roots = append(a.roots, root)
+		wss = append(wss, &pipeline.Workspace{Name: w.Name, Environment: w.Environment, Labels: w.Labels, Root: root})
+	}
+	if ids, err := st.MarkInterrupted(ctx, pipeline.InterruptedRecord); err != nil {
+		return nil, fmt.Errorf("store: marking interrupted actions: %w", err)
+	} else if len(ids) > 0 {
+		log.Warn("actions interrupted by the previous stop", zap.Strings("action_ids", ids))
+	}
+	pipe, err := pipeline.New(pipeline.Deps{
+		Decider: a.Engine, Store: st, Audit: a.Recorder, Log: log, Workspaces: wss, Limits: lim,
+		Sandbox: cfg.Sandbox, ReaderRoles: []string{"auditor", "admin"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := cfg.Tokens()
+	if err != nil {
+		return nil, err
+	}
+	a.Server, err = New(Conf{
+		MaxMessageBytes: cfg.Listen.MaxMessageBytes, TLSCertFile: cfg.Listen.TLS.CertFile,
+		TLSKeyFile: cfg.Listen.TLS.KeyFile, ShutdownGrace: cfg.Listen.ShutdownGrace,
+	}, log, tokens, pipe)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Listen opens the configured listeners: TCP (refusing plaintext on a
+// non-loopback address unless explicitly allowed, and warning then) and the
+// unix socket.
+func (a *App) Listen() ([]net.Listener, error) {
+	var ls []net.Listener
+	c := a.Config.Listen
+	if c.Address != "" {
+		if c.TLS.CertFile == "" && c.AllowInsecureRemote {
+			a.Log.Warn("serving bearer tokens over plaintext on a non-loopback address (listen.allow_insecure_remote)", zap.String("address", c.Address))
+		}
+		l, err := net.Listen("tcp", c.Address)
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	if c.UnixSocket != "" {
+		l, err := ListenUnix(c.UnixSocket)
+		if err != nil {
+			for _, o := range ls {
+				o.Close()
+			}
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	return ls, nil
+}
+
+// Serve serves on every listener until ctx ends, then stops gracefully.
+func (a *App) Serve(ctx context.Context, ls []net.Listener) error {
+	errc := make(chan error, len(ls))
+	for _, l := range ls {
+		a.Log.Info("listening", zap.String("address", l.Addr().String()), zap.String("network", l.Addr().Network()),
+			zap.String("policy_revision", a.Engine.Revision()))
+		go func() { errc <- a.Server.Serve(l) }()
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	a.Server.Stop(context.Background())
+	return err
+}
+
+// Close releases everything Build opened, in reverse order.
+func (a *App) Close() error {
+	var errs []error
+	if a.Recorder != nil {
+		errs = append(errs, a.Recorder.Close())
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	for _, r := range a.roots {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
+}
