@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -77,11 +78,21 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision) {
 	if in == nil {
 		return e.failClosed(p, in, start, ErrNilInput)
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.conf.Timeout)
-	defer cancel()
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.ToValue()))
+	// Cancellation is wired by hand rather than through context.WithTimeout:
+	// OPA would otherwise start a goroutine per evaluation to watch the
+	// context, which costs more than the evaluation of a small policy.
+	var timedOut atomic.Bool
+	cancel := topdown.NewCancel()
+	timer := time.AfterFunc(e.conf.Timeout, func() {
+		timedOut.Store(true)
+		cancel.Cancel()
+	})
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.ToValue()), rego.EvalExternalCancel(cancel))
+	timer.Stop()
+	stop()
 	if err != nil {
-		return e.failClosed(p, in, start, evalCause(ctx, err))
+		return e.failClosed(p, in, start, evalCause(ctx, timedOut.Load(), err))
 	}
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return e.failClosed(p, in, start, ErrUndefined)
@@ -103,12 +114,17 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision) {
 }
 
 // evalCause tells a timeout or cancellation apart from a policy error: both
-// surface from OPA as a cancel error, and only the context knows which.
-func evalCause(ctx context.Context, err error) error {
-	if topdown.IsCancel(err) || ctx.Err() != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return because(ErrTimeout, err)
-		}
+// surface from OPA as a cancel error, and only the timer and the context know
+// which.
+func evalCause(ctx context.Context, timedOut bool, err error) error {
+	switch {
+	case timedOut:
+		return because(ErrTimeout, err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return because(ErrTimeout, err)
+	case ctx.Err() != nil:
+		return because(ErrCanceled, err)
+	case topdown.IsCancel(err):
 		return because(ErrCanceled, err)
 	}
 	return because(ErrEval, err)

@@ -2,23 +2,26 @@ package policy
 
 import (
 	"context"
-	"sort"
 	"testing"
-	"time"
+
+	"github.com/open-policy-agent/opa/v1/profiler"
+	"github.com/open-policy-agent/opa/v1/rego"
 )
 
-func TestTmpLatency(t *testing.T) {
-	e, err := New(context.Background(), Conf{Dir: copyExamples(t), Timeout: 10 * time.Second})
+func TestTmpProfile(t *testing.T) {
+	e, err := New(context.Background(), Conf{Dir: copyExamples(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := fileInput("write_file", "prod", "src/cart/cart.go")
-	var ds []time.Duration
-	for range 20000 {
-		s := time.Now()
-		e.Decide(context.Background(), in)
-		ds = append(ds, time.Since(s))
+	p := profiler.New()
+	for range 100 {
+		_, err := e.live.Load().query.Eval(context.Background(), rego.EvalParsedInput(in.ToValue()), rego.EvalQueryTracer(p))
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	t.Logf("p50 %v p99 %v p999 %v max %v", ds[len(ds)/2], ds[len(ds)*99/100], ds[len(ds)*999/1000], ds[len(ds)-1])
+	for _, r := range p.ReportTopNResults(30, []string{"total_time_ns"}) {
+		t.Logf("%8d us  evals=%d  %s:%d", r.ExprTimeNs/100/1000, r.NumEval/100, r.Location.File, r.Location.Row)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,19 +25,31 @@ const (
 	statusFD = 4
 )
 
-// hookCalled lets Run refuse to start when main forgot MaybeRunLauncher:
-// the re-executed binary would otherwise run the whole server again.
-var hookCalled atomic.Bool
-
-// MaybeRunLauncher must be the first statement of main (and of TestMain in
-// any test package that calls Run). In a launcher process it applies the
-// sandbox layers and execs the command, never returning; everywhere else it
-// returns at once.
-func MaybeRunLauncher() {
-	hookCalled.Store(true)
-	if len(os.Args) < 2 || os.Args[1] != launcherArg {
-		return
+// init runs the launcher before the rest of the binary initialises. Go
+// initialises packages in dependency-then-lexical order, so this package's
+// init runs before heavy ones (OPA, gRPC, protobuf registries) that a
+// launcher never needs: every run pays the launcher's start-up.
+func init() {
+	if IsLauncher() {
+		runLauncherAndExit()
 	}
+}
+
+// IsLauncher reports whether this process was started by Run as a
+// launcher.
+func IsLauncher() bool { return len(os.Args) >= 2 && os.Args[1] == launcherArg }
+
+// MaybeRunLauncher belongs first in main (and in TestMain of packages that
+// call Run). The package's init already turns a launcher process into the
+// command, so this only documents and guarantees the hook at the call
+// site: in a launcher it never returns, everywhere else it returns at once.
+func MaybeRunLauncher() {
+	if IsLauncher() {
+		runLauncherAndExit()
+	}
+}
+
+func runLauncherAndExit() {
 	// Landlock, seccomp, securebits and capabilities are per thread: every
 	// step up to exec stays on this one.
 	runtime.LockOSThread()

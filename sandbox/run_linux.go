@@ -22,9 +22,6 @@ import (
 // namespace) must not hold Run hostage.
 const waitDelay = 500 * time.Millisecond
 
-// ErrNoHook is returned when the binary never called MaybeRunLauncher.
-var ErrNoHook = errors.New("sandbox: MaybeRunLauncher was not called at the start of main/TestMain")
-
 // errClone marks a failure to create the launcher process itself.
 var errClone = errors.New("sandbox: start launcher")
 
@@ -32,9 +29,6 @@ var errClone = errors.New("sandbox: start launcher")
 // could not be started (bad spec, missing required layer, host failure) or
 // when ctx was cancelled; a command that fails is a Result.
 func Run(ctx context.Context, c Conf, s Spec) (*Result, error) {
-	if !hookCalled.Load() {
-		return nil, ErrNoHook
-	}
 	c.SetDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("sandbox: conf: %w", err)

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 
 // env is a running server on loopback with the example policies.
 type env struct {
-	t         *testing.T
+	t         testing.TB
 	dir       string
 	ws        string // workspace root on disk
 	addr      string
@@ -60,7 +60,7 @@ const (
 
 // startEnv writes a config, a workspace and policies under t.TempDir(),
 // builds the app and serves it on 127.0.0.1:0.
-func startEnv(t *testing.T, o envOpts) *env {
+func startEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, ws: filepath.Join(dir, "ws"), policyDir: filepath.Join(dir, "policies")}
@@ -204,7 +204,7 @@ func errInfo(t *testing.T, err error) (codes.Code, string, map[string]string) {
 	return st.Code(), "", nil
 }
 
-func writeTree(t *testing.T, root string, files map[string]string) {
+func writeTree(t testing.TB, root string, files map[string]string) {
 	t.Helper()
 	for p, c := range files {
 		full := filepath.Join(root, filepath.FromSlash(p))
@@ -217,7 +217,7 @@ func writeTree(t *testing.T, root string, files map[string]string) {
 	}
 }
 
-func copyDir(t *testing.T, from, to string) {
+func copyDir(t testing.TB, from, to string) {
 	t.Helper()
 	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

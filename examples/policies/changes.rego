@@ -12,22 +12,37 @@ dependency_manifests := {
 escalate contains {
 	"rule_id": "changes.deploy",
 	"message": "changes under deploy/ affect production releases; a senior reviewer must approve",
-} if lib.writes_top_dir("deploy")
+} if {
+	input.action.kind in lib.write_kinds
+	"deploy" in input.plan.top_dirs
+}
 
 escalate contains {
 	"rule_id": "changes.infra",
 	"message": "changes under infra/ affect shared infrastructure; a senior reviewer must approve",
-} if lib.writes_top_dir("infra")
+} if {
+	input.action.kind in lib.write_kinds
+	"infra" in input.plan.top_dirs
+}
 
 escalate contains {
 	"rule_id": "changes.ci",
 	"message": "CI workflows run with repository credentials; a senior reviewer must approve changes under .github/workflows/",
-} if lib.writes_under(".github/workflows/")
+} if {
+	input.action.kind in lib.write_kinds
+	".github" in input.plan.top_dirs
+	some p in input.plan.written_paths
+	startswith(p, ".github/workflows/")
+}
 
 escalate contains {
 	"rule_id": "changes.dependencies",
 	"message": "dependency manifests change what code is built and shipped; a senior reviewer must approve",
-} if lib.writes_base(dependency_manifests)
+} if {
+	input.action.kind in lib.write_kinds
+	some b in input.plan.bases
+	b in dependency_manifests
+}
 
 escalate contains {
 	"rule_id": "changes.large_diff",

@@ -1,12 +1,13 @@
 # The starter Airlock policy. Rules add reasons to three partial sets (deny,
-# escalate, allow), each reason {"rule_id", "message"}; decision combines them
-# per the contract in README.md. The other files in this package hold one
+# escalate, allow), each reason {"rule_id", "message"}; lib.decision combines
+# them with approval and sandbox below, per the contract in README.md. Each of
+# the three sets needs at least one rule, or the reference to it is unsafe. The other files in this package hold one
 # subject each.
 package airlock
 
 import data.airlock.lib
 
-decision := lib.decide(deny, escalate, allow, approval, sandbox)
+decision := lib.decision
 
 # Escalations need senior approval: two distinct approvers in production,
 # one elsewhere, valid for an hour.

@@ -26,7 +26,7 @@ deny contains {
 	"rule_id": "exec.unparsed",
 	"message": "this command could not be parsed, so it cannot be judged; run a plain command without shell tricks",
 } if {
-	lib.is_exec
+	input.action.kind == "exec"
 	not input.plan.command
 }
 
@@ -34,7 +34,7 @@ deny contains {
 	"rule_id": "exec.dynamic",
 	"message": "the command name is computed at run time ($VAR, $(...)), so it cannot be judged; write the command name literally",
 } if {
-	lib.is_exec
+	input.action.kind == "exec"
 	input.plan.command.dynamic
 	not lib.dev
 }
@@ -43,7 +43,7 @@ escalate contains {
 	"rule_id": "exec.dynamic",
 	"message": "the command name is computed at run time ($VAR, $(...)); a reviewer must approve it; write the command name literally to avoid this",
 } if {
-	lib.is_exec
+	input.action.kind == "exec"
 	input.plan.command.dynamic
 	lib.dev
 }
@@ -51,12 +51,16 @@ escalate contains {
 deny contains {
 	"rule_id": "exec.network",
 	"message": "network tools (curl, wget, nc, ssh, scp ...) are not allowed; commands run without network; vendor what you need or ask a human",
-} if lib.runs_any(network_tools)
+} if {
+	input.action.kind == "exec"
+	lib.runs_any(network_tools)
+}
 
 deny contains {
 	"rule_id": "exec.outside",
 	"message": "this command changes files outside the workspace (a redirect, cwd or path leaves it); keep every path inside the workspace",
 } if {
+	input.action.kind == "exec"
 	input.plan.command.outside
 	lib.runs_any(destructive_tools)
 }
@@ -65,6 +69,7 @@ deny contains {
 	"rule_id": "exec.outside",
 	"message": "this command changes files outside the workspace (a redirect, cwd or path leaves it); keep every path inside the workspace",
 } if {
+	input.action.kind == "exec"
 	some c in lib.commands
 	c.name in destructive_tools
 	some i, a in c.argv
@@ -76,6 +81,7 @@ escalate contains {
 	"rule_id": "exec.release",
 	"message": "this command publishes, deploys or changes a cluster (git push, publish, kubectl, helm, terraform apply); a senior reviewer must approve",
 } if {
+	input.action.kind == "exec"
 	some c in lib.commands
 	release(c)
 }
@@ -107,7 +113,7 @@ allow contains {
 	"rule_id": "exec.known",
 	"message": "known build and test commands run in the sandbox without network",
 } if {
-	lib.is_exec
+	input.action.kind == "exec"
 	lib.has_commands
 	every c in lib.commands {
 		known(c)
@@ -118,7 +124,7 @@ allow contains {
 	"rule_id": "exec.dev",
 	"message": "in dev, other commands run in the sandbox without network",
 } if {
-	lib.is_exec
+	input.action.kind == "exec"
 	lib.dev
 	lib.has_commands
 }
@@ -127,7 +133,7 @@ escalate contains {
 	"rule_id": "exec.unknown",
 	"message": "this command is not on the known build/test list; outside dev a reviewer must approve it; prefer go, make, npm test, pytest or cargo",
 } if {
-	lib.is_exec
+	input.action.kind == "exec"
 	not lib.dev
 	some c in lib.commands
 	not known(c)

@@ -3,6 +3,8 @@ package airlock
 
 import data.airlock.lib
 
+prod_writable := {"src", "tests"}
+
 allow contains {
 	"rule_id": "files.read",
 	"message": "reading and listing are allowed outside secrets",
@@ -17,13 +19,25 @@ deny contains {
 	"rule_id": "prod.write_scope",
 	"message": "in production, agents may write only under src/ and tests/; put the change there or ask a human to make it",
 } if {
-	lib.prod
 	input.action.kind in lib.write_kinds
-	some p in input.plan.written_paths
-	not lib.top_of(p) in {"src", "tests"}
+	lib.prod
+	some d in input.plan.top_dirs
+	not d in prod_writable
 }
 
-# A write the planner could not attribute to any path is not judged blind.
+deny contains {
+	"rule_id": "prod.write_scope",
+	"message": "in production, commands may redirect output only under src/ and tests/; write the output there or drop the redirect",
+} if {
+	input.action.kind == "exec"
+	lib.prod
+	some p in input.plan.command.redirect_writes
+	p != "/dev/null"
+	not lib.top_of(p) in prod_writable
+}
+
+# A write the planner could not attribute to paths is not judged blind: every
+# path rule above reads these facts.
 deny contains {
 	"rule_id": "files.write_unplanned",
 	"message": "this write has no planned target path, so it cannot be judged; retry with an explicit path inside the workspace",
@@ -33,11 +47,9 @@ deny contains {
 }
 
 deny contains {
-	"rule_id": "prod.write_scope",
-	"message": "in production, commands may redirect output only under src/ and tests/; write the output there or drop the redirect",
+	"rule_id": "files.write_unplanned",
+	"message": "this write has no planned target path, so it cannot be judged; retry with an explicit path inside the workspace",
 } if {
-	lib.prod
-	some p in input.plan.command.redirect_writes
-	p != "/dev/null"
-	not lib.top_of(p) in {"src", "tests"}
+	input.action.kind in lib.write_kinds
+	not input.plan.top_dirs[0]
 }

@@ -1,4 +1,5 @@
-# Secrets: never read, written, moved or passed to a command.
+# Secrets: never read, written, moved or passed to a command. Listing a
+# directory that holds secrets is fine; its entries are not.
 package airlock
 
 import data.airlock.lib
@@ -15,6 +16,7 @@ deny contains {
 	"rule_id": "secrets.exec",
 	"message": "this command names a secret file; commands may not read or write secrets; use placeholders or ask a human",
 } if {
+	input.action.kind == "exec"
 	some c in lib.commands
 	some a in c.argv
 	lib.secret_path(a)
@@ -24,6 +26,7 @@ deny contains {
 	"rule_id": "secrets.exec",
 	"message": "this command names a secret file; commands may not read or write secrets; use placeholders or ask a human",
 } if {
+	input.action.kind == "exec"
 	some c in lib.commands
 	some r in c.redirects
 	lib.secret_path(r.target)

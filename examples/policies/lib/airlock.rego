@@ -1,6 +1,11 @@
 # Helpers shared by Airlock policies, so that each rule in package airlock
 # reads as one line of intent. Everything here is a fact about input or a set
 # of names; nothing here decides on its own.
+#
+# Rules should test the planner's flat facts (input.plan.top_dirs, bases,
+# exts, written_paths, command.names) with == and `in` rather than splitting
+# paths: OPA's rule index then skips rules that cannot match, which keeps a
+# policy of a thousand rules about as fast as one of thirty.
 package airlock.lib
 
 # --- environment -----------------------------------------------------------
@@ -22,6 +27,8 @@ prod if not nonprod
 
 read_kinds := {"read_file", "list_dir"}
 
+# write_kinds change the workspace; for them every touched path (both ends of
+# a move) is written, so top_dirs, bases and exts describe written paths.
 write_kinds := {"write_file", "edit_file", "delete_file", "move_file", "make_dir", "apply_patch"}
 
 # --- paths -----------------------------------------------------------------
@@ -33,39 +40,11 @@ top_of(p) := split(p, "/")[0]
 # base_of is the last segment of a path.
 base_of(p) := parts[count(parts) - 1] if parts := split(p, "/")
 
-# writes_top_dir holds when the action writes anything under top dir d.
-writes_top_dir(d) if {
-	some p in input.plan.written_paths
-	top_of(p) == d
-}
-
-# writes_under holds when the action writes a path starting with prefix
-# (give prefixes ending in "/").
-writes_under(prefix) if {
-	some p in input.plan.written_paths
-	startswith(p, prefix)
-}
-
-# writes_dir_named holds when a written path has a directory segment in names,
-# at any depth (a nested .claude/ is as much agent configuration as a top one).
-writes_dir_named(names) if {
-	some p in input.plan.written_paths
-	some s in split(p, "/")
-	s in names
-}
-
-# writes_base holds when a written path's file name is in names.
-writes_base(names) if {
-	some p in input.plan.written_paths
-	base_of(p) in names
-}
-
-# writes_ext holds when a written path ends with one of exts (lower case).
-writes_ext(exts) if {
-	some p in input.plan.written_paths
-	some e in exts
-	endswith(lower(p), e)
-}
+# dir_pattern matches a path with a directory named one of names (a regex
+# alternation) at any depth. Rules match whole patterns held as constants:
+# OPA caches compiled patterns, and one regex per path is cheaper than a
+# split or a startswith and a contains per name.
+dir_pattern(names) := concat("", [`(^|/)(`, names, `)/`])
 
 # --- secrets ---------------------------------------------------------------
 
@@ -77,13 +56,13 @@ secret_bases := {
 
 secret_exts := {".pem", ".key", ".p12", ".pfx"}
 
-secret_dirs := {".aws", ".ssh", ".gnupg"}
+secret_dirs := dir_pattern(`\.aws|\.ssh|\.gnupg`)
 
 secret_base(b) if lower(b) in secret_bases
 
 secret_base(b) if startswith(lower(b), ".env.")
 
-# secret_path holds for any path or argument naming a secret, at any depth.
+# secret_path holds for any path or command argument naming a secret.
 secret_path(p) if secret_base(base_of(p))
 
 secret_path(p) if {
@@ -91,10 +70,7 @@ secret_path(p) if {
 	endswith(lower(p), e)
 }
 
-secret_path(p) if {
-	some s in split(p, "/")
-	s in secret_dirs
-}
+secret_path(p) if regex.match(secret_dirs, p)
 
 # touches_secret holds when any path the action touches is a secret.
 touches_secret if {
@@ -109,7 +85,7 @@ touches_secret if {
 
 touches_secret if {
 	some p in input.plan.all_paths
-	secret_path(p)
+	regex.match(secret_dirs, p)
 }
 
 # --- commands --------------------------------------------------------------
@@ -121,8 +97,6 @@ commands := input.plan.command.commands
 # has_commands guards rules that need at least one parsed command; it is
 # written without count() so that a null list is undefined, not an error.
 has_commands if commands[0]
-
-runs(name) if name in input.plan.command.names
 
 runs_any(names) if {
 	some n in input.plan.command.names
@@ -142,35 +116,42 @@ outside_arg(a) if contains(a, "/../")
 
 # --- decision combinator ---------------------------------------------------
 
+# decision combines the partial sets of package airlock (deny, escalate,
+# allow, each of {"rule_id", "message"}) with its approval and sandbox, per the
+# contract in README.md: deny beats escalate beats allow, and nothing allowed
+# is a deny with an explicit reason, never undefined. Escalate reasons ride
+# along on a deny so that the agent sees every obstacle at once. It reads the
+# sets as rules rather than taking them as function arguments: on the hot
+# path that is measurably cheaper.
+decision := {
+	"effect": "deny",
+	"reasons": array.concat(
+		[reason(r, "deny") | some r in data.airlock.deny],
+		[reason(r, "escalate") | some r in data.airlock.escalate],
+	),
+} if {
+	count(data.airlock.deny) > 0
+} else := {
+	"effect": "escalate",
+	"reasons": [reason(r, "escalate") | some r in data.airlock.escalate],
+	"approval": data.airlock.approval,
+} if {
+	count(data.airlock.escalate) > 0
+} else := {
+	"effect": "allow",
+	"reasons": [reason(r, "allow") | some r in data.airlock.allow],
+	"sandbox": data.airlock.sandbox,
+} if {
+	count(data.airlock.allow) > 0
+} else := {
+	"effect": "deny",
+	"reasons": [no_allow],
+}
+
+reason(r, effect) := {"rule_id": r.rule_id, "message": r.message, "effect": effect}
+
 no_allow := {
 	"rule_id": "default.no_allow",
 	"message": "no rule allows this action, so it is denied; use read_file, list_dir, the file write actions or a known build/test command",
 	"effect": "deny",
-}
-
-with_effect(rs, effect) := [object.union(r, {"effect": effect}) | some r in rs]
-
-# decide combines the partial sets strictly: deny beats escalate beats allow,
-# and nothing allowed is a deny with an explicit reason, never undefined.
-# Escalate reasons ride along on a deny so the agent sees every obstacle.
-decide(denies, escalates, allows, approval, sandbox) := {
-	"effect": "deny",
-	"reasons": array.concat(with_effect(denies, "deny"), with_effect(escalates, "escalate")),
-} if {
-	count(denies) > 0
-} else := {
-	"effect": "escalate",
-	"reasons": with_effect(escalates, "escalate"),
-	"approval": approval,
-} if {
-	count(escalates) > 0
-} else := {
-	"effect": "allow",
-	"reasons": with_effect(allows, "allow"),
-	"sandbox": sandbox,
-} if {
-	count(allows) > 0
-} else := {
-	"effect": "deny",
-	"reasons": [no_allow],
 }

@@ -38,20 +38,28 @@ test_outside_arg if {
 	not lib.outside_arg("-rf")
 }
 
-test_decide_precedence if {
-	d := lib.decide({{"rule_id": "a", "message": "m"}}, {{"rule_id": "b", "message": "m"}}, {{"rule_id": "c", "message": "m"}}, {"roles": ["r"]}, null)
-	d.effect == "deny"
-	d.reasons == [{"rule_id": "a", "message": "m", "effect": "deny"}, {"rule_id": "b", "message": "m", "effect": "escalate"}]
+test_decision_precedence if {
+	r := {"rule_id": "r", "message": "m"}
+	d := lib.decision with data.airlock.deny as {r}
+		with data.airlock.escalate as {{"rule_id": "e", "message": "m"}}
+		with data.airlock.allow as {r}
+	d == {"effect": "deny", "reasons": [{"rule_id": "r", "message": "m", "effect": "deny"}, {"rule_id": "e", "message": "m", "effect": "escalate"}]}
 
-	e := lib.decide(set(), {{"rule_id": "b", "message": "m"}}, {{"rule_id": "c", "message": "m"}}, {"roles": ["r"]}, null)
-	e.effect == "escalate"
-	e.approval == {"roles": ["r"]}
+	e := lib.decision with data.airlock.deny as set()
+		with data.airlock.escalate as {r}
+		with data.airlock.allow as {r}
+		with data.airlock.approval as {"roles": ["x"]}
+	e == {"effect": "escalate", "reasons": [{"rule_id": "r", "message": "m", "effect": "escalate"}], "approval": {"roles": ["x"]}}
 
-	a := lib.decide(set(), set(), {{"rule_id": "c", "message": "m"}}, {"roles": ["r"]}, {"network": false})
-	a.effect == "allow"
-	a.sandbox == {"network": false}
+	a := lib.decision with data.airlock.deny as set()
+		with data.airlock.escalate as set()
+		with data.airlock.allow as {r}
+		with data.airlock.sandbox as null
+	a == {"effect": "allow", "reasons": [{"rule_id": "r", "message": "m", "effect": "allow"}], "sandbox": null}
 
-	n := lib.decide(set(), set(), set(), {"roles": ["r"]}, null)
+	n := lib.decision with data.airlock.deny as set()
+		with data.airlock.escalate as set()
+		with data.airlock.allow as set()
 	n.effect == "deny"
-	n.reasons[0].rule_id == "default.no_allow"
+	n.reasons == [lib.no_allow]
 }
