@@ -158,10 +158,11 @@ func Parse(raw []byte, dir string) (*Config, error) {
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// expand replaces ${VAR} in every scalar value of n.
+// expand replaces ${VAR} in every scalar value of n; mapping keys are left
+// alone.
 func expand(n *yaml.Node, missing *[]string) {
 	if n.Kind == yaml.ScalarNode {
-		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+		v := envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			name := envRef.FindStringSubmatch(ref)[1]
 			v, ok := os.LookupEnv(name)
 			if !ok {
@@ -169,8 +170,20 @@ func expand(n *yaml.Node, missing *[]string) {
 			}
 			return v
 		})
+		// A plain "${VAR}" was tagged !!str when parsed; drop that tag so the
+		// expanded text types as if written in the file (a number for an
+		// int field, true for a bool). Quoted or explicitly tagged values
+		// stay strings.
+		const fixed = yaml.TaggedStyle | yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle | yaml.LiteralStyle | yaml.FoldedStyle
+		if v != n.Value && n.Style&fixed == 0 {
+			n.Tag = ""
+		}
+		n.Value = v
 	}
-	for _, c := range n.Content {
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			continue
+		}
 		expand(c, missing)
 	}
 }

@@ -138,7 +138,10 @@ func (b *builder) read(a *Action) error {
 		return err
 	}
 	b.p.Action.Path = clean
-	if info.Exists && info.IsDir {
+	switch {
+	case !info.Exists:
+		b.deferErr(&files.Error{Code: files.NotFound, Op: "read_file", Path: clean, Msg: "does not exist"})
+	case info.IsDir:
 		b.deferErr(&files.Error{Code: files.WrongType, Op: "read_file", Path: clean, Msg: "is a directory; use list_dir"})
 	}
 	return nil

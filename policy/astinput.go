@@ -17,163 +17,164 @@ func (in *Input) ToValue() ast.Value {
 	if in == nil {
 		return ast.Null{}
 	}
-	return obj(
-		kv("version", intTerm(int64(in.Version))),
-		kv("action", actionTerm(&in.Action)),
-		kv("plan", planTerm(&in.Plan)),
-		kv("principal", obj(
-			kv("id", str(in.Principal.ID)),
-			kv("kind", str(in.Principal.Kind)),
-			kv("roles", strs(in.Principal.Roles)),
-			optStr("on_behalf_of", in.Principal.OnBehalfOf),
+	c := &conv{}
+	return c.obj(
+		c.kv("version", intTerm(int64(in.Version))),
+		c.kv("action", c.actionTerm(&in.Action)),
+		c.kv("plan", c.planTerm(&in.Plan)),
+		c.kv("principal", c.obj(
+			c.kv("id", c.str(in.Principal.ID)),
+			c.kv("kind", c.str(in.Principal.Kind)),
+			c.kv("roles", c.strs(in.Principal.Roles)),
+			c.optStr("on_behalf_of", in.Principal.OnBehalfOf),
 		)),
-		kv("workspace", obj(
-			kv("name", str(in.Workspace.Name)),
-			kv("environment", str(in.Workspace.Environment)),
-			kv("labels", strMap(in.Workspace.Labels)),
+		c.kv("workspace", c.obj(
+			c.kv("name", c.str(in.Workspace.Name)),
+			c.kv("environment", c.str(in.Workspace.Environment)),
+			c.kv("labels", c.strMap(in.Workspace.Labels)),
 		)),
-		kv("session", obj(
-			kv("id", str(in.Session.ID)),
-			kv("actions", intTerm(int64(in.Session.Actions))),
-			kv("files_changed", intTerm(int64(in.Session.FilesChanged))),
-			kv("lines_changed", intTerm(int64(in.Session.LinesChanged))),
+		c.kv("session", c.obj(
+			c.kv("id", c.str(in.Session.ID)),
+			c.kv("actions", intTerm(int64(in.Session.Actions))),
+			c.kv("files_changed", intTerm(int64(in.Session.FilesChanged))),
+			c.kv("lines_changed", intTerm(int64(in.Session.LinesChanged))),
 		)),
-		kv("request", obj(
-			kv("intent", str(in.Request.Intent)),
-			kv("labels", strMap(in.Request.Labels)),
-			kv("time", str(in.Request.Time)),
+		c.kv("request", c.obj(
+			c.kv("intent", c.str(in.Request.Intent)),
+			c.kv("labels", c.strMap(in.Request.Labels)),
+			c.kv("time", c.str(in.Request.Time)),
 		)),
 	).Value
 }
 
-func actionTerm(a *Action) *ast.Term {
-	return obj(
-		kv("kind", str(a.Kind)),
-		optStr("path", a.Path),
-		optStr("to_path", a.ToPath),
-		optInt("offset", a.Offset),
-		optInt("limit", a.Limit),
-		optInt("mode", int64(a.Mode)),
-		optBool("create_only", a.CreateOnly),
-		optBool("replace_all", a.ReplaceAll),
-		optBool("overwrite", a.Overwrite),
-		optBool("recursive", a.Recursive),
-		optStr("expected_sha256", a.ExpectedSHA256),
-		optInt("content_bytes", a.ContentBytes),
-		optStrs("argv", a.Argv),
-		optStr("script", a.Script),
-		optStr("shell", a.Shell),
-		optStr("cwd", a.Cwd),
-		optMap("env", a.Env),
-		optInt("timeout_ms", int64(a.TimeoutMS)),
+func (c *conv) actionTerm(a *Action) *ast.Term {
+	return c.obj(
+		c.kv("kind", c.str(a.Kind)),
+		c.optStr("path", a.Path),
+		c.optStr("to_path", a.ToPath),
+		c.optInt("offset", a.Offset),
+		c.optInt("limit", a.Limit),
+		c.optInt("mode", int64(a.Mode)),
+		c.optBool("create_only", a.CreateOnly),
+		c.optBool("replace_all", a.ReplaceAll),
+		c.optBool("overwrite", a.Overwrite),
+		c.optBool("recursive", a.Recursive),
+		c.optStr("expected_sha256", a.ExpectedSHA256),
+		c.optInt("content_bytes", a.ContentBytes),
+		c.optStrs("argv", a.Argv),
+		c.optStr("script", a.Script),
+		c.optStr("shell", a.Shell),
+		c.optStr("cwd", a.Cwd),
+		c.optMap("env", a.Env),
+		c.optInt("timeout_ms", int64(a.TimeoutMS)),
 	)
 }
 
-func planTerm(p *Plan) *ast.Term {
+func (c *conv) planTerm(p *Plan) *ast.Term {
 	var paths *ast.Term
 	if p.Paths == nil {
-		paths = ast.NullTerm()
+		paths = nullTerm
 	} else {
 		ts := make([]*ast.Term, len(p.Paths))
 		for i := range p.Paths {
-			ts[i] = plannedPathTerm(&p.Paths[i])
+			ts[i] = c.plannedPathTerm(&p.Paths[i])
 		}
-		paths = ast.ArrayTerm(ts...)
+		paths = c.term(ast.NewArray(ts...))
 	}
 	var cmd [2]*ast.Term
 	if p.Command != nil {
-		cmd = kv("command", commandTerm(p.Command))
+		cmd = c.kv("command", c.commandTerm(p.Command))
 	}
-	return obj(
-		kv("digest", str(p.Digest)),
-		kv("mutating", ast.InternedTerm(p.Mutating)),
-		kv("path", str(p.Path)),
-		kv("top_dir", str(p.TopDir)),
-		kv("dir", str(p.Dir)),
-		kv("base", str(p.Base)),
-		kv("ext", str(p.Ext)),
-		kv("segments", strs(p.Segments)),
-		kv("all_paths", strs(p.AllPaths)),
-		kv("top_dirs", strs(p.TopDirs)),
-		kv("bases", strs(p.Bases)),
-		kv("exts", strs(p.Exts)),
-		kv("written_paths", strs(p.WrittenPaths)),
-		kv("paths", paths),
-		kv("files_changed", intTerm(int64(p.FilesChanged))),
-		kv("lines_added", intTerm(int64(p.LinesAdded))),
-		kv("lines_removed", intTerm(int64(p.LinesRemoved))),
-		kv("diff_bytes", intTerm(int64(p.DiffBytes))),
+	return c.obj(
+		c.kv("digest", c.str(p.Digest)),
+		c.kv("mutating", ast.InternedTerm(p.Mutating)),
+		c.kv("path", c.str(p.Path)),
+		c.kv("top_dir", c.str(p.TopDir)),
+		c.kv("dir", c.str(p.Dir)),
+		c.kv("base", c.str(p.Base)),
+		c.kv("ext", c.str(p.Ext)),
+		c.kv("segments", c.strs(p.Segments)),
+		c.kv("all_paths", c.strs(p.AllPaths)),
+		c.kv("top_dirs", c.strs(p.TopDirs)),
+		c.kv("bases", c.strs(p.Bases)),
+		c.kv("exts", c.strs(p.Exts)),
+		c.kv("written_paths", c.strs(p.WrittenPaths)),
+		c.kv("paths", paths),
+		c.kv("files_changed", intTerm(int64(p.FilesChanged))),
+		c.kv("lines_added", intTerm(int64(p.LinesAdded))),
+		c.kv("lines_removed", intTerm(int64(p.LinesRemoved))),
+		c.kv("diff_bytes", intTerm(int64(p.DiffBytes))),
 		cmd,
 	)
 }
 
-func plannedPathTerm(p *PlannedPath) *ast.Term {
-	return obj(
-		kv("path", str(p.Path)),
-		kv("op", str(p.Op)),
-		kv("exists", ast.InternedTerm(p.Exists)),
-		kv("is_dir", ast.InternedTerm(p.IsDir)),
-		kv("size", intTerm(p.Size)),
-		optStr("sha256", p.SHA256),
-		kv("binary", ast.InternedTerm(p.Binary)),
-		kv("top_dir", str(p.TopDir)),
-		kv("dir", str(p.Dir)),
-		kv("base", str(p.Base)),
-		kv("ext", str(p.Ext)),
-		kv("segments", strs(p.Segments)),
-		kv("lines_added", intTerm(int64(p.LinesAdded))),
-		kv("lines_removed", intTerm(int64(p.LinesRemoved))),
-		optStr("diff", p.Diff),
-		optBool("diff_truncated", p.DiffTruncated),
+func (c *conv) plannedPathTerm(p *PlannedPath) *ast.Term {
+	return c.obj(
+		c.kv("path", c.str(p.Path)),
+		c.kv("op", c.str(p.Op)),
+		c.kv("exists", ast.InternedTerm(p.Exists)),
+		c.kv("is_dir", ast.InternedTerm(p.IsDir)),
+		c.kv("size", intTerm(p.Size)),
+		c.optStr("sha256", p.SHA256),
+		c.kv("binary", ast.InternedTerm(p.Binary)),
+		c.kv("top_dir", c.str(p.TopDir)),
+		c.kv("dir", c.str(p.Dir)),
+		c.kv("base", c.str(p.Base)),
+		c.kv("ext", c.str(p.Ext)),
+		c.kv("segments", c.strs(p.Segments)),
+		c.kv("lines_added", intTerm(int64(p.LinesAdded))),
+		c.kv("lines_removed", intTerm(int64(p.LinesRemoved))),
+		c.optStr("diff", p.Diff),
+		c.optBool("diff_truncated", p.DiffTruncated),
 	)
 }
 
-func commandTerm(c *Command) *ast.Term {
+func (c *conv) commandTerm(cmd *Command) *ast.Term {
 	var cmds *ast.Term
-	if c.Commands == nil {
-		cmds = ast.NullTerm()
+	if cmd.Commands == nil {
+		cmds = nullTerm
 	} else {
-		ts := make([]*ast.Term, len(c.Commands))
-		for i := range c.Commands {
-			ts[i] = simpleCommandTerm(&c.Commands[i])
+		ts := make([]*ast.Term, len(cmd.Commands))
+		for i := range cmd.Commands {
+			ts[i] = c.simpleCommandTerm(&cmd.Commands[i])
 		}
-		cmds = ast.ArrayTerm(ts...)
+		cmds = c.term(ast.NewArray(ts...))
 	}
-	return obj(
-		kv("commands", cmds),
-		kv("names", strs(c.Names)),
-		kv("redirect_writes", strs(c.RedirectWrites)),
-		kv("outside", ast.InternedTerm(c.Outside)),
-		kv("dynamic", ast.InternedTerm(c.Dynamic)),
-		kv("cwd", str(c.Cwd)),
+	return c.obj(
+		c.kv("commands", cmds),
+		c.kv("names", c.strs(cmd.Names)),
+		c.kv("redirect_writes", c.strs(cmd.RedirectWrites)),
+		c.kv("outside", ast.InternedTerm(cmd.Outside)),
+		c.kv("dynamic", ast.InternedTerm(cmd.Dynamic)),
+		c.kv("cwd", c.str(cmd.Cwd)),
 	)
 }
 
-func simpleCommandTerm(c *SimpleCommand) *ast.Term {
+func (c *conv) simpleCommandTerm(sc *SimpleCommand) *ast.Term {
 	var redirects *ast.Term
-	if c.Redirects == nil {
-		redirects = ast.NullTerm()
+	if sc.Redirects == nil {
+		redirects = nullTerm
 	} else {
-		ts := make([]*ast.Term, len(c.Redirects))
-		for i := range c.Redirects {
-			r := &c.Redirects[i]
-			ts[i] = obj(
-				kv("op", str(r.Op)),
-				kv("target", str(r.Target)),
-				kv("path", str(r.Path)),
-				kv("outside", ast.InternedTerm(r.Outside)),
-				kv("write", ast.InternedTerm(r.Write)),
+		ts := make([]*ast.Term, len(sc.Redirects))
+		for i := range sc.Redirects {
+			r := &sc.Redirects[i]
+			ts[i] = c.obj(
+				c.kv("op", c.str(r.Op)),
+				c.kv("target", c.str(r.Target)),
+				c.kv("path", c.str(r.Path)),
+				c.kv("outside", ast.InternedTerm(r.Outside)),
+				c.kv("write", ast.InternedTerm(r.Write)),
 			)
 		}
-		redirects = ast.ArrayTerm(ts...)
+		redirects = c.term(ast.NewArray(ts...))
 	}
-	return obj(
-		kv("name", str(c.Name)),
-		kv("argv", strs(c.Argv)),
-		kv("literal", ast.InternedTerm(c.Literal)),
-		kv("op", str(c.Op)),
-		kv("wrapped_by", strs(c.WrappedBy)),
-		kv("redirects", redirects),
+	return c.obj(
+		c.kv("name", c.str(sc.Name)),
+		c.kv("argv", c.strs(sc.Argv)),
+		c.kv("literal", ast.InternedTerm(sc.Literal)),
+		c.kv("op", c.str(sc.Op)),
+		c.kv("wrapped_by", c.strs(sc.WrappedBy)),
+		c.kv("redirects", redirects),
 	)
 }
 
@@ -202,9 +203,31 @@ var keyTerms = func() map[string]*ast.Term {
 	return m
 }()
 
+// conv hands out terms from slabs: a decision's input is about a hundred
+// terms, and one allocation per slab instead of one per term is a tenth of
+// the converter's cost. The slabs live as long as any term in them, which is
+// the lifetime of the input anyway.
+type conv struct {
+	slab []ast.Term
+}
+
+const slabSize = 64
+
+var nullTerm = ast.NullTerm()
+
+func (c *conv) term(v ast.Value) *ast.Term {
+	if len(c.slab) == 0 {
+		c.slab = make([]ast.Term, slabSize)
+	}
+	t := &c.slab[0]
+	c.slab = c.slab[1:]
+	t.Value = v
+	return t
+}
+
 // kv pairs are [2]*ast.Term so that an omitted field is simply the zero pair,
 // which obj skips.
-func kv(k string, v *ast.Term) [2]*ast.Term {
+func (c *conv) kv(k string, v *ast.Term) [2]*ast.Term {
 	t, ok := keyTerms[k]
 	if !ok {
 		t = ast.StringTerm(k)
@@ -212,7 +235,7 @@ func kv(k string, v *ast.Term) [2]*ast.Term {
 	return [2]*ast.Term{t, v}
 }
 
-func obj(pairs ...[2]*ast.Term) *ast.Term {
+func (c *conv) obj(pairs ...[2]*ast.Term) *ast.Term {
 	n := 0
 	for _, p := range pairs {
 		if p[0] != nil {
@@ -225,7 +248,7 @@ func obj(pairs ...[2]*ast.Term) *ast.Term {
 			o.Insert(p[0], p[1])
 		}
 	}
-	return ast.NewTerm(o)
+	return c.term(o)
 }
 
 var emptyString = ast.InternedTerm("")
@@ -233,12 +256,12 @@ var emptyString = ast.InternedTerm("")
 // str makes a string term, replacing each invalid UTF-8 byte with U+FFFD as
 // encoding/json does, so that a policy comparing a hostile path sees the same
 // string whichever way the input reached it.
-func str(s string) *ast.Term {
+func (c *conv) str(s string) *ast.Term {
 	if s == "" {
 		return emptyString
 	}
 	if utf8.ValidString(s) {
-		return ast.StringTerm(s)
+		return c.term(ast.String(s))
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
@@ -251,64 +274,64 @@ func str(s string) *ast.Term {
 		}
 		i += n
 	}
-	return ast.StringTerm(b.String())
+	return c.term(ast.String(b.String()))
 }
 
 func intTerm(i int64) *ast.Term { return ast.InternedTerm(i) }
 
-func strs(ss []string) *ast.Term {
+func (c *conv) strs(ss []string) *ast.Term {
 	if ss == nil {
-		return ast.NullTerm()
+		return nullTerm
 	}
 	ts := make([]*ast.Term, len(ss))
 	for i, s := range ss {
-		ts[i] = str(s)
+		ts[i] = c.str(s)
 	}
-	return ast.ArrayTerm(ts...)
+	return c.term(ast.NewArray(ts...))
 }
 
-func strMap(m map[string]string) *ast.Term {
+func (c *conv) strMap(m map[string]string) *ast.Term {
 	if m == nil {
-		return ast.NullTerm()
+		return nullTerm
 	}
 	o := ast.NewObjectWithCapacity(len(m))
 	for k, v := range m {
-		o.Insert(str(k), str(v))
+		o.Insert(c.str(k), c.str(v))
 	}
-	return ast.NewTerm(o)
+	return c.term(o)
 }
 
-func optStr(k, v string) [2]*ast.Term {
+func (c *conv) optStr(k, v string) [2]*ast.Term {
 	if v == "" {
 		return [2]*ast.Term{}
 	}
-	return kv(k, str(v))
+	return c.kv(k, c.str(v))
 }
 
-func optInt(k string, v int64) [2]*ast.Term {
+func (c *conv) optInt(k string, v int64) [2]*ast.Term {
 	if v == 0 {
 		return [2]*ast.Term{}
 	}
-	return kv(k, intTerm(v))
+	return c.kv(k, intTerm(v))
 }
 
-func optBool(k string, v bool) [2]*ast.Term {
+func (c *conv) optBool(k string, v bool) [2]*ast.Term {
 	if !v {
 		return [2]*ast.Term{}
 	}
-	return kv(k, ast.InternedTerm(true))
+	return c.kv(k, ast.InternedTerm(true))
 }
 
-func optStrs(k string, v []string) [2]*ast.Term {
+func (c *conv) optStrs(k string, v []string) [2]*ast.Term {
 	if len(v) == 0 {
 		return [2]*ast.Term{}
 	}
-	return kv(k, strs(v))
+	return c.kv(k, c.strs(v))
 }
 
-func optMap(k string, v map[string]string) [2]*ast.Term {
+func (c *conv) optMap(k string, v map[string]string) [2]*ast.Term {
 	if len(v) == 0 {
 		return [2]*ast.Term{}
 	}
-	return kv(k, strMap(v))
+	return c.kv(k, c.strMap(v))
 }

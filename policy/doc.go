@@ -42,5 +42,13 @@
 // effect is escalate and a Sandbox grant only when it is allow.
 //
 // Rule ids starting with "airlock." are the engine's own fail-closed reasons:
-// airlock.undefined, airlock.eval_error, airlock.timeout, airlock.malformed.
+// airlock.undefined, airlock.eval_error (including builtin errors, which are
+// strict), airlock.timeout, airlock.canceled, airlock.malformed and
+// airlock.invalid_input. examples/policies/README.md restates this contract
+// for policy authors.
+//
+// Sources are every *.rego (except *_test.rego) and every data.json,
+// data.yaml or data.yml under the directory, hidden directories excluded. They
+// are read into memory once per load, so the revision (a hash of sorted paths
+// and contents) always names exactly the bytes that were compiled.
 package policy

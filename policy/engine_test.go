@@ -172,15 +172,15 @@ decision := {"effect": "deny", "reasons": [{"rule_id": "x", "message": "m", "eff
 			effect: Deny, ruleIDs: []string{"a", "b"},
 		},
 		{
-			note:     "allow with an escalate reason escalates with default approval",
-			files:    policyWith(`decision := {"effect": "allow", "reasons": [{"rule_id": "a", "message": "m", "effect": "escalate"}], "sandbox": {"network": true}}`),
-			effect:   Escalate, ruleIDs: []string{"a"},
+			note:   "allow with an escalate reason escalates with default approval",
+			files:  policyWith(`decision := {"effect": "allow", "reasons": [{"rule_id": "a", "message": "m", "effect": "escalate"}], "sandbox": {"network": true}}`),
+			effect: Escalate, ruleIDs: []string{"a"},
 			approval: &Approval{Roles: []string{"approver"}, Approvals: 1, TTLSeconds: 3600},
 		},
 		{
-			note:     "policy approval fills over defaults",
-			files:    policyWith(`decision := {"effect": "escalate", "reasons": [{"rule_id": "a", "message": "m", "effect": "escalate"}], "approval": {"approvals": 3}}`),
-			effect:   Escalate, ruleIDs: []string{"a"},
+			note:   "policy approval fills over defaults",
+			files:  policyWith(`decision := {"effect": "escalate", "reasons": [{"rule_id": "a", "message": "m", "effect": "escalate"}], "approval": {"approvals": 3}}`),
+			effect: Escalate, ruleIDs: []string{"a"},
 			approval: &Approval{Roles: []string{"approver"}, Approvals: 3, TTLSeconds: 3600},
 		},
 		{

@@ -68,8 +68,16 @@ func readSources(dir string) (fstest.MapFS, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || !isSource(d.Name()) {
+		if !isSource(d.Name()) {
 			return nil
+		}
+		// Symlinked files are followed (a Kubernetes ConfigMap mounts every
+		// file as one); anything else that is not a regular file is skipped.
+		if !d.Type().IsRegular() {
+			info, err := os.Stat(path)
+			if err != nil || !info.Mode().IsRegular() {
+				return nil
+			}
 		}
 		bs, err := os.ReadFile(path)
 		if err != nil {

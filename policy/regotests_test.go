@@ -1,12 +1,16 @@
 package policy
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/tester"
 )
 
@@ -50,5 +54,34 @@ func TestExamplePolicyRegoTests(t *testing.T) {
 	// A renamed package or a filter mistake would otherwise pass with zero tests.
 	if n < 40 {
 		t.Fatalf("ran %d rego tests, want at least 40", n)
+	}
+}
+
+// TestExamplePoliciesFormatted keeps the examples as `opa fmt` writes them,
+// since platform teams copy them as the house style.
+func TestExamplePoliciesFormatted(t *testing.T) {
+	err := filepath.WalkDir(examplesDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+			return err
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		got, err := format.SourceWithOpts(p, src, format.Opts{RegoVersion: ast.RegoV1})
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			return nil
+		}
+		if !bytes.Equal(got, src) {
+			if os.Getenv("AIRLOCK_OPA_FMT") == "write" {
+				return os.WriteFile(p, got, 0o644)
+			}
+			t.Errorf("%s is not opa fmt clean (rerun with AIRLOCK_OPA_FMT=write to fix)", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -149,3 +149,20 @@ func TestConcurrentDecideDuringReload(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestSymlinkedSourcesLoad covers the layout of a Kubernetes ConfigMap
+// mount: every file is a symlink into a hidden directory.
+func TestSymlinkedSourcesLoad(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"..data/airlock.rego": policyWith(allowAll)["airlock.rego"]})
+	if err := os.Symlink(filepath.Join("..data", "airlock.rego"), filepath.Join(dir, "airlock.rego")); err != nil {
+		t.Skipf("symlinks unavailable: %v", err)
+	}
+	e, err := New(context.Background(), Conf{Dir: dir})
+	if err != nil {
+		t.Fatalf("New over symlinked files: %v", err)
+	}
+	if d := e.Decide(context.Background(), fileInput("read_file", "dev", "a")); d.Effect != Allow {
+		t.Fatalf("symlinked policy not served: %+v", d)
+	}
+}

@@ -3,9 +3,11 @@ package airlock
 
 import data.airlock.lib
 
-agent_config_dirs := lib.dir_pattern(`\.claude|\.cursor|\.codex|\.gemini|\.windsurf|\.continue`)
+# Patterns over written paths, at any depth (see lib.secret_pattern for why
+# these are regular expressions).
+agent_config_pattern := `(^|/)(\.claude|\.cursor|\.codex|\.gemini|\.windsurf|\.continue)/`
 
-policy_dirs := lib.dir_pattern("airlock-policies")
+policy_pattern := `(?i)(^|/)airlock-policies/|\.rego$`
 
 agent_instruction_files := {"AGENTS.md", "CLAUDE.md", "GEMINI.md", ".cursorrules", ".windsurfrules"}
 
@@ -15,7 +17,7 @@ deny contains {
 } if {
 	input.action.kind in lib.write_kinds
 	some p in input.plan.written_paths
-	regex.match(agent_config_dirs, p)
+	regex.match(agent_config_pattern, p)
 }
 
 deny contains {
@@ -24,16 +26,7 @@ deny contains {
 } if {
 	input.action.kind in lib.write_kinds
 	some p in input.plan.written_paths
-	regex.match(policy_dirs, p)
-}
-
-deny contains {
-	"rule_id": "selfmod.policy",
-	"message": "Airlock policies (airlock-policies/, *.rego) may not be changed by an agent; propose the change to the platform team",
-} if {
-	input.action.kind in lib.write_kinds
-	some e in input.plan.exts
-	lower(e) == ".rego"
+	regex.match(policy_pattern, p)
 }
 
 # Instruction files steer every later agent session, so a human reviews them.

@@ -17,8 +17,10 @@ func (r *Root) MakeDir(p string) (created bool, err error) {
 		}
 		return false, newErr(WrongType, op, cp, "exists and is not a directory")
 	}
-	if err := r.root.MkdirAll(cp, 0o755); err != nil {
-		return false, osErr(op, cp, err)
+	// One level at a time (via the parents of a name inside cp) so that each
+	// new directory can be given to the workspace owner.
+	if _, err := r.mkParents(op, cp+"/x"); err != nil {
+		return false, err
 	}
 	return true, nil
 }

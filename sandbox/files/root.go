@@ -19,6 +19,11 @@ type Root struct {
 	root *os.Root
 	dir  string
 	lim  Limits
+	// owner is the workspace directory's owner when the server runs as root
+	// and the workspace belongs to someone else: new files and directories
+	// are given to that owner, so that the owner (and the command sandbox,
+	// which runs as the owner) can change them later.
+	owner *owner
 
 	// beforeApply, when set by a test, runs before Commit puts change i into place, so that a test can make a
 	// rename fail midway without sleeping or racing.
@@ -35,7 +40,26 @@ func Open(dir string, lim Limits) (*Root, error) {
 	if err != nil {
 		return nil, osErr("open", "", err)
 	}
-	return &Root{root: rt, dir: abs, lim: lim.WithDefaults()}, nil
+	r := &Root{root: rt, dir: abs, lim: lim.WithDefaults()}
+	if os.Geteuid() == 0 {
+		if fi, err := rt.Stat("."); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+				r.owner = &owner{uid: int(st.Uid), gid: int(st.Gid)}
+			}
+		}
+	}
+	return r, nil
+}
+
+type owner struct{ uid, gid int }
+
+// own gives a path this Root just created to the workspace owner (see
+// Root.owner); a no-op otherwise.
+func (r *Root) own(p string) error {
+	if r.owner == nil {
+		return nil
+	}
+	return r.root.Lchown(p, r.owner.uid, r.owner.gid)
 }
 
 // Close releases the directory handle. Operations after Close fail.

@@ -134,6 +134,9 @@ func (r *Root) mkParents(op, p string) ([]string, error) {
 			return created, osErr(op, p, err)
 		} else if err == nil {
 			created = append(created, d)
+			if err := r.own(d); err != nil {
+				return created, osErr(op, p, err)
+			}
 		}
 	}
 	return created, nil
@@ -168,6 +171,11 @@ func (r *Root) stage(op, p string, content []byte, mode fs.FileMode) (string, er
 	// Chmod on the descriptor, not the name: not subject to umask, and cannot be redirected by a swapped link.
 	if err := f.Chmod(mode); err != nil {
 		return fail(err)
+	}
+	if r.owner != nil {
+		if err := f.Chown(r.owner.uid, r.owner.gid); err != nil {
+			return fail(err)
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return fail(err)

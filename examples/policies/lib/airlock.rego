@@ -1,6 +1,6 @@
 # Helpers shared by Airlock policies, so that each rule in package airlock
-# reads as one line of intent. Everything here is a fact about input or a set
-# of names; nothing here decides on its own.
+# reads as one line of intent: facts about input, sets of names, and
+# decision, the combinator of package airlock's deny/escalate/allow sets.
 #
 # Rules should test the planner's flat facts (input.plan.top_dirs, bases,
 # exts, written_paths, command.names) with == and `in` rather than splitting
@@ -40,52 +40,24 @@ top_of(p) := split(p, "/")[0]
 # base_of is the last segment of a path.
 base_of(p) := parts[count(parts) - 1] if parts := split(p, "/")
 
-# dir_pattern matches a path with a directory named one of names (a regex
-# alternation) at any depth. Rules match whole patterns held as constants:
-# OPA caches compiled patterns, and one regex per path is cheaper than a
-# split or a startswith and a contains per name.
-dir_pattern(names) := concat("", [`(^|/)(`, names, `)/`])
-
 # --- secrets ---------------------------------------------------------------
 
-secret_bases := {
-	".env", ".npmrc", ".netrc", ".pgpass", ".pypirc", ".git-credentials",
-	"credentials", "credentials.json",
-	"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
-}
-
-secret_exts := {".pem", ".key", ".p12", ".pfx"}
-
-secret_dirs := dir_pattern(`\.aws|\.ssh|\.gnupg`)
-
-secret_base(b) if lower(b) in secret_bases
-
-secret_base(b) if startswith(lower(b), ".env.")
+# secret_pattern matches, case-insensitively, every path that holds secrets:
+# the files .env and .env.*, .npmrc, .netrc, .pgpass, .pypirc,
+# .git-credentials, credentials, credentials.json, SSH private keys (id_rsa,
+# id_dsa, id_ecdsa, id_ed25519) and *.pem, *.key, *.p12, *.pfx in any
+# directory, and anything under .aws/, .ssh/ or .gnupg/ at any depth. It is
+# one constant pattern because one cached regex per path is the cheapest test
+# OPA offers; extend it here and add a case to secrets_test.rego.
+secret_pattern := `(?i)(^|/)(\.env|\.env\.[^/]*|\.npmrc|\.netrc|\.pgpass|\.pypirc|\.git-credentials|credentials|credentials\.json|id_rsa|id_dsa|id_ecdsa|id_ed25519|[^/]*\.(pem|key|p12|pfx))$|(^|/)(\.aws|\.ssh|\.gnupg)(/|$)`
 
 # secret_path holds for any path or command argument naming a secret.
-secret_path(p) if secret_base(base_of(p))
-
-secret_path(p) if {
-	some e in secret_exts
-	endswith(lower(p), e)
-}
-
-secret_path(p) if regex.match(secret_dirs, p)
+secret_path(p) if regex.match(secret_pattern, p)
 
 # touches_secret holds when any path the action touches is a secret.
 touches_secret if {
-	some b in input.plan.bases
-	secret_base(b)
-}
-
-touches_secret if {
-	some e in input.plan.exts
-	lower(e) in secret_exts
-}
-
-touches_secret if {
 	some p in input.plan.all_paths
-	regex.match(secret_dirs, p)
+	regex.match(secret_pattern, p)
 }
 
 # --- commands --------------------------------------------------------------
@@ -121,25 +93,26 @@ outside_arg(a) if contains(a, "/../")
 # contract in README.md: deny beats escalate beats allow, and nothing allowed
 # is a deny with an explicit reason, never undefined. Escalate reasons ride
 # along on a deny so that the agent sees every obstacle at once. It reads the
-# sets as rules rather than taking them as function arguments: on the hot
-# path that is measurably cheaper.
+# sets as rules rather than taking them as function arguments, and builds
+# reasons inline rather than through a helper: on the hot path both are
+# measurably cheaper.
 decision := {
 	"effect": "deny",
 	"reasons": array.concat(
-		[reason(r, "deny") | some r in data.airlock.deny],
-		[reason(r, "escalate") | some r in data.airlock.escalate],
+		[{"rule_id": r.rule_id, "message": r.message, "effect": "deny"} | some r in data.airlock.deny],
+		[{"rule_id": r.rule_id, "message": r.message, "effect": "escalate"} | some r in data.airlock.escalate],
 	),
 } if {
 	count(data.airlock.deny) > 0
 } else := {
 	"effect": "escalate",
-	"reasons": [reason(r, "escalate") | some r in data.airlock.escalate],
+	"reasons": [{"rule_id": r.rule_id, "message": r.message, "effect": "escalate"} | some r in data.airlock.escalate],
 	"approval": data.airlock.approval,
 } if {
 	count(data.airlock.escalate) > 0
 } else := {
 	"effect": "allow",
-	"reasons": [reason(r, "allow") | some r in data.airlock.allow],
+	"reasons": [{"rule_id": r.rule_id, "message": r.message, "effect": "allow"} | some r in data.airlock.allow],
 	"sandbox": data.airlock.sandbox,
 } if {
 	count(data.airlock.allow) > 0
@@ -147,8 +120,6 @@ decision := {
 	"effect": "deny",
 	"reasons": [no_allow],
 }
-
-reason(r, effect) := {"rule_id": r.rule_id, "message": r.message, "effect": effect}
 
 no_allow := {
 	"rule_id": "default.no_allow",
