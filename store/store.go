@@ -144,9 +144,63 @@ type Audit interface {
 	ScanAudit(ctx context.Context, from int64, fn func(*AuditRecord) (bool, error)) error
 }
 
+// VoteKind is an approver's choice.
+type VoteKind string
+
+// Vote kinds.
+const (
+	VoteApprove VoteKind = "approve"
+	VoteReject  VoteKind = "reject"
+)
+
+// Vote is one approver's vote on a pending action.
+type Vote struct {
+	ActionID  string
+	Principal string
+	Kind      VoteKind
+	Comment   string
+	CreatedAt time.Time
+}
+
+// ActionFilter selects actions for ListActions. Zero fields match all.
+type ActionFilter struct {
+	Statuses  []Status
+	Workspace string
+	Principal string
+	// CreatedBefore keeps actions created strictly before it.
+	CreatedBefore time.Time
+	// ExpiresBefore keeps actions with a non-zero ExpiresAt strictly before it.
+	ExpiresBefore time.Time
+	// Limit caps the result (0: 100, max 1000).
+	Limit int
+}
+
+// Approvals stores votes and lists actions for approvers.
+type Approvals interface {
+	// AddVote records v. ErrDuplicate if v.Principal already voted on
+	// v.ActionID; ErrConflict if the action is not pending approval (the
+	// check and the insert are one transaction).
+	AddVote(ctx context.Context, v Vote) error
+	// Votes returns an action's votes, oldest first.
+	Votes(ctx context.Context, actionID string) ([]Vote, error)
+	// ListActions returns matching actions, oldest first.
+	ListActions(ctx context.Context, f ActionFilter) ([]*Action, error)
+}
+
+// Changes tells every replica which actions changed: CreateAction,
+// UpdateAction and AddVote publish the action's id once their transaction
+// commits. Delivery is prompt but best effort (a subscriber that falls
+// behind loses ids), so waiters keep a slow safety poll.
+type Changes interface {
+	// Subscribe delivers changed action ids until ctx ends.
+	Subscribe(ctx context.Context) (<-chan string, error)
+}
+
 // Store is everything a server needs.
 type Store interface {
 	Actions
+	Approvals
+	Changes
 	Audit
 	Ping(ctx context.Context) error
 	Close() error

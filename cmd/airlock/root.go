@@ -31,8 +31,17 @@ Start here:
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServe(), newDemo(), newVersion())
+	for _, c := range registered {
+		root.AddCommand(c())
+	}
 	return root
 }
+
+// registered holds the commands that files of this package add with
+// register, so that each command lives in its own file.
+var registered []func() *cobra.Command
+
+func register(c func() *cobra.Command) { registered = append(registered, c) }
 
 func newVersion() *cobra.Command {
 	return &cobra.Command{

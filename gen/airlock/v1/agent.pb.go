@@ -691,6 +691,98 @@ func (x *GetActionResponse) GetAction() *ActionRecord {
 	return nil
 }
 
+// WatchActionRequest names the action to follow.
+type WatchActionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id from SubmitResponse.
+	ActionId      string `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchActionRequest) Reset() {
+	*x = WatchActionRequest{}
+	mi := &file_airlock_v1_agent_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchActionRequest) ProtoMessage() {}
+
+func (x *WatchActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_airlock_v1_agent_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchActionRequest.ProtoReflect.Descriptor instead.
+func (*WatchActionRequest) Descriptor() ([]byte, []int) {
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *WatchActionRequest) GetActionId() string {
+	if x != nil {
+		return x.ActionId
+	}
+	return ""
+}
+
+// WatchActionResponse is one state of the action.
+type WatchActionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The action as it now stands.
+	Action        *ActionRecord `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchActionResponse) Reset() {
+	*x = WatchActionResponse{}
+	mi := &file_airlock_v1_agent_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchActionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchActionResponse) ProtoMessage() {}
+
+func (x *WatchActionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_airlock_v1_agent_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchActionResponse.ProtoReflect.Descriptor instead.
+func (*WatchActionResponse) Descriptor() ([]byte, []int) {
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *WatchActionResponse) GetAction() *ActionRecord {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
 var File_airlock_v1_agent_proto protoreflect.FileDescriptor
 
 const file_airlock_v1_agent_proto_rawDesc = "" +
@@ -741,6 +833,10 @@ const file_airlock_v1_agent_proto_rawDesc = "" +
 	"\x10GetActionRequest\x12&\n" +
 	"\taction_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bactionId\"E\n" +
 	"\x11GetActionResponse\x120\n" +
+	"\x06action\x18\x01 \x01(\v2\x18.airlock.v1.ActionRecordR\x06action\"<\n" +
+	"\x12WatchActionRequest\x12&\n" +
+	"\taction_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bactionId\"G\n" +
+	"\x13WatchActionResponse\x120\n" +
 	"\x06action\x18\x01 \x01(\v2\x18.airlock.v1.ActionRecordR\x06action*\xac\x02\n" +
 	"\fActionStatus\x12\x1d\n" +
 	"\x19ACTION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
@@ -752,11 +848,12 @@ const file_airlock_v1_agent_proto_rawDesc = "" +
 	"\x16ACTION_STATUS_REJECTED\x10\x06\x12\x19\n" +
 	"\x15ACTION_STATUS_EXPIRED\x10\a\x12\x17\n" +
 	"\x13ACTION_STATUS_STALE\x10\b\x12\x1d\n" +
-	"\x19ACTION_STATUS_INTERRUPTED\x10\t2\xe0\x01\n" +
+	"\x19ACTION_STATUS_INTERRUPTED\x10\t2\xb2\x02\n" +
 	"\fAgentService\x12?\n" +
 	"\x06Submit\x12\x19.airlock.v1.SubmitRequest\x1a\x1a.airlock.v1.SubmitResponse\x12E\n" +
 	"\bEvaluate\x12\x1b.airlock.v1.EvaluateRequest\x1a\x1c.airlock.v1.EvaluateResponse\x12H\n" +
-	"\tGetAction\x12\x1c.airlock.v1.GetActionRequest\x1a\x1d.airlock.v1.GetActionResponseB9Z7github.com/airlock-dev/airlock/gen/airlock/v1;airlockv1b\x06proto3"
+	"\tGetAction\x12\x1c.airlock.v1.GetActionRequest\x1a\x1d.airlock.v1.GetActionResponse\x12P\n" +
+	"\vWatchAction\x12\x1e.airlock.v1.WatchActionRequest\x1a\x1f.airlock.v1.WatchActionResponse0\x01B9Z7github.com/airlock-dev/airlock/gen/airlock/v1;airlockv1b\x06proto3"
 
 var (
 	file_airlock_v1_agent_proto_rawDescOnce sync.Once
@@ -771,7 +868,7 @@ func file_airlock_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_airlock_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_airlock_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_airlock_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_airlock_v1_agent_proto_goTypes = []any{
 	(ActionStatus)(0),             // 0: airlock.v1.ActionStatus
 	(*ActionRequest)(nil),         // 1: airlock.v1.ActionRequest
@@ -783,40 +880,45 @@ var file_airlock_v1_agent_proto_goTypes = []any{
 	(*EvaluateResponse)(nil),      // 7: airlock.v1.EvaluateResponse
 	(*GetActionRequest)(nil),      // 8: airlock.v1.GetActionRequest
 	(*GetActionResponse)(nil),     // 9: airlock.v1.GetActionResponse
-	nil,                           // 10: airlock.v1.ActionRequest.LabelsEntry
-	(*Action)(nil),                // 11: airlock.v1.Action
-	(*Decision)(nil),              // 12: airlock.v1.Decision
-	(*Plan)(nil),                  // 13: airlock.v1.Plan
-	(*ActionResult)(nil),          // 14: airlock.v1.ActionResult
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*WatchActionRequest)(nil),    // 10: airlock.v1.WatchActionRequest
+	(*WatchActionResponse)(nil),   // 11: airlock.v1.WatchActionResponse
+	nil,                           // 12: airlock.v1.ActionRequest.LabelsEntry
+	(*Action)(nil),                // 13: airlock.v1.Action
+	(*Decision)(nil),              // 14: airlock.v1.Decision
+	(*Plan)(nil),                  // 15: airlock.v1.Plan
+	(*ActionResult)(nil),          // 16: airlock.v1.ActionResult
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_airlock_v1_agent_proto_depIdxs = []int32{
-	11, // 0: airlock.v1.ActionRequest.action:type_name -> airlock.v1.Action
-	10, // 1: airlock.v1.ActionRequest.labels:type_name -> airlock.v1.ActionRequest.LabelsEntry
+	13, // 0: airlock.v1.ActionRequest.action:type_name -> airlock.v1.Action
+	12, // 1: airlock.v1.ActionRequest.labels:type_name -> airlock.v1.ActionRequest.LabelsEntry
 	1,  // 2: airlock.v1.SubmitRequest.request:type_name -> airlock.v1.ActionRequest
 	0,  // 3: airlock.v1.ActionRecord.status:type_name -> airlock.v1.ActionStatus
-	12, // 4: airlock.v1.ActionRecord.decision:type_name -> airlock.v1.Decision
-	13, // 5: airlock.v1.ActionRecord.plan:type_name -> airlock.v1.Plan
-	14, // 6: airlock.v1.ActionRecord.result:type_name -> airlock.v1.ActionResult
+	14, // 4: airlock.v1.ActionRecord.decision:type_name -> airlock.v1.Decision
+	15, // 5: airlock.v1.ActionRecord.plan:type_name -> airlock.v1.Plan
+	16, // 6: airlock.v1.ActionRecord.result:type_name -> airlock.v1.ActionResult
 	3,  // 7: airlock.v1.ActionRecord.failure:type_name -> airlock.v1.ActionFailure
-	15, // 8: airlock.v1.ActionRecord.created_at:type_name -> google.protobuf.Timestamp
-	15, // 9: airlock.v1.ActionRecord.updated_at:type_name -> google.protobuf.Timestamp
+	17, // 8: airlock.v1.ActionRecord.created_at:type_name -> google.protobuf.Timestamp
+	17, // 9: airlock.v1.ActionRecord.updated_at:type_name -> google.protobuf.Timestamp
 	4,  // 10: airlock.v1.SubmitResponse.action:type_name -> airlock.v1.ActionRecord
 	1,  // 11: airlock.v1.EvaluateRequest.request:type_name -> airlock.v1.ActionRequest
-	12, // 12: airlock.v1.EvaluateResponse.decision:type_name -> airlock.v1.Decision
-	13, // 13: airlock.v1.EvaluateResponse.plan:type_name -> airlock.v1.Plan
+	14, // 12: airlock.v1.EvaluateResponse.decision:type_name -> airlock.v1.Decision
+	15, // 13: airlock.v1.EvaluateResponse.plan:type_name -> airlock.v1.Plan
 	4,  // 14: airlock.v1.GetActionResponse.action:type_name -> airlock.v1.ActionRecord
-	2,  // 15: airlock.v1.AgentService.Submit:input_type -> airlock.v1.SubmitRequest
-	6,  // 16: airlock.v1.AgentService.Evaluate:input_type -> airlock.v1.EvaluateRequest
-	8,  // 17: airlock.v1.AgentService.GetAction:input_type -> airlock.v1.GetActionRequest
-	5,  // 18: airlock.v1.AgentService.Submit:output_type -> airlock.v1.SubmitResponse
-	7,  // 19: airlock.v1.AgentService.Evaluate:output_type -> airlock.v1.EvaluateResponse
-	9,  // 20: airlock.v1.AgentService.GetAction:output_type -> airlock.v1.GetActionResponse
-	18, // [18:21] is the sub-list for method output_type
-	15, // [15:18] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	4,  // 15: airlock.v1.WatchActionResponse.action:type_name -> airlock.v1.ActionRecord
+	2,  // 16: airlock.v1.AgentService.Submit:input_type -> airlock.v1.SubmitRequest
+	6,  // 17: airlock.v1.AgentService.Evaluate:input_type -> airlock.v1.EvaluateRequest
+	8,  // 18: airlock.v1.AgentService.GetAction:input_type -> airlock.v1.GetActionRequest
+	10, // 19: airlock.v1.AgentService.WatchAction:input_type -> airlock.v1.WatchActionRequest
+	5,  // 20: airlock.v1.AgentService.Submit:output_type -> airlock.v1.SubmitResponse
+	7,  // 21: airlock.v1.AgentService.Evaluate:output_type -> airlock.v1.EvaluateResponse
+	9,  // 22: airlock.v1.AgentService.GetAction:output_type -> airlock.v1.GetActionResponse
+	11, // 23: airlock.v1.AgentService.WatchAction:output_type -> airlock.v1.WatchActionResponse
+	20, // [20:24] is the sub-list for method output_type
+	16, // [16:20] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_airlock_v1_agent_proto_init() }
@@ -834,7 +936,7 @@ func file_airlock_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_airlock_v1_agent_proto_rawDesc), len(file_airlock_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

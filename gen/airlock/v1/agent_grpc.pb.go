@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AgentService_Submit_FullMethodName    = "/airlock.v1.AgentService/Submit"
-	AgentService_Evaluate_FullMethodName  = "/airlock.v1.AgentService/Evaluate"
-	AgentService_GetAction_FullMethodName = "/airlock.v1.AgentService/GetAction"
+	AgentService_Submit_FullMethodName      = "/airlock.v1.AgentService/Submit"
+	AgentService_Evaluate_FullMethodName    = "/airlock.v1.AgentService/Evaluate"
+	AgentService_GetAction_FullMethodName   = "/airlock.v1.AgentService/GetAction"
+	AgentService_WatchAction_FullMethodName = "/airlock.v1.AgentService/WatchAction"
 )
 
 // AgentServiceClient is the client API for AgentService service.
@@ -41,6 +42,11 @@ type AgentServiceClient interface {
 	Evaluate(ctx context.Context, in *EvaluateRequest, opts ...grpc.CallOption) (*EvaluateResponse, error)
 	// GetAction returns the current state of an earlier action of the caller.
 	GetAction(ctx context.Context, in *GetActionRequest, opts ...grpc.CallOption) (*GetActionResponse, error)
+	// WatchAction streams an action's state: the current state at once, then
+	// every change, and ends after a final state (succeeded, failed, denied,
+	// rejected, expired, stale, interrupted). A stream cut by a restart can be
+	// re-opened with the same id.
+	WatchAction(ctx context.Context, in *WatchActionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchActionResponse], error)
 }
 
 type agentServiceClient struct {
@@ -81,6 +87,25 @@ func (c *agentServiceClient) GetAction(ctx context.Context, in *GetActionRequest
 	return out, nil
 }
 
+func (c *agentServiceClient) WatchAction(ctx context.Context, in *WatchActionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchActionResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[0], AgentService_WatchAction_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchActionRequest, WatchActionResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_WatchActionClient = grpc.ServerStreamingClient[WatchActionResponse]
+
 // AgentServiceServer is the server API for AgentService service.
 // All implementations must embed UnimplementedAgentServiceServer
 // for forward compatibility.
@@ -98,6 +123,11 @@ type AgentServiceServer interface {
 	Evaluate(context.Context, *EvaluateRequest) (*EvaluateResponse, error)
 	// GetAction returns the current state of an earlier action of the caller.
 	GetAction(context.Context, *GetActionRequest) (*GetActionResponse, error)
+	// WatchAction streams an action's state: the current state at once, then
+	// every change, and ends after a final state (succeeded, failed, denied,
+	// rejected, expired, stale, interrupted). A stream cut by a restart can be
+	// re-opened with the same id.
+	WatchAction(*WatchActionRequest, grpc.ServerStreamingServer[WatchActionResponse]) error
 	mustEmbedUnimplementedAgentServiceServer()
 }
 
@@ -116,6 +146,9 @@ func (UnimplementedAgentServiceServer) Evaluate(context.Context, *EvaluateReques
 }
 func (UnimplementedAgentServiceServer) GetAction(context.Context, *GetActionRequest) (*GetActionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAction not implemented")
+}
+func (UnimplementedAgentServiceServer) WatchAction(*WatchActionRequest, grpc.ServerStreamingServer[WatchActionResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchAction not implemented")
 }
 func (UnimplementedAgentServiceServer) mustEmbedUnimplementedAgentServiceServer() {}
 func (UnimplementedAgentServiceServer) testEmbeddedByValue()                      {}
@@ -192,6 +225,17 @@ func _AgentService_GetAction_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AgentService_WatchAction_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchActionRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AgentServiceServer).WatchAction(m, &grpc.GenericServerStream[WatchActionRequest, WatchActionResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_WatchActionServer = grpc.ServerStreamingServer[WatchActionResponse]
+
 // AgentService_ServiceDesc is the grpc.ServiceDesc for AgentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -212,6 +256,12 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AgentService_GetAction_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchAction",
+			Handler:       _AgentService_WatchAction_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "airlock/v1/agent.proto",
 }

@@ -76,6 +76,18 @@ const (
 	ErrorReason_ERROR_REASON_COMMAND_INVALID ErrorReason = 22
 	// A required sandbox layer is not available (UNAVAILABLE).
 	ErrorReason_ERROR_REASON_SANDBOX_UNAVAILABLE ErrorReason = 23
+	// The action is not pending approval (any more) (FAILED_PRECONDITION).
+	ErrorReason_ERROR_REASON_NOT_PENDING ErrorReason = 24
+	// The caller may not vote on this action: an agent, the requester's
+	// principal, the person it acts for under separation of duties, a missing
+	// role (PERMISSION_DENIED).
+	ErrorReason_ERROR_REASON_NOT_ELIGIBLE ErrorReason = 25
+	// The caller already voted on this action (ALREADY_EXISTS).
+	ErrorReason_ERROR_REASON_ALREADY_VOTED ErrorReason = 26
+	// The digest the approver reviewed is not the action's (FAILED_PRECONDITION).
+	ErrorReason_ERROR_REASON_DIGEST_MISMATCH ErrorReason = 27
+	// A comment is required (INVALID_ARGUMENT).
+	ErrorReason_ERROR_REASON_COMMENT_REQUIRED ErrorReason = 28
 )
 
 // Enum value maps for ErrorReason.
@@ -105,6 +117,11 @@ var (
 		21: "ERROR_REASON_DIRECTORY_NOT_EMPTY",
 		22: "ERROR_REASON_COMMAND_INVALID",
 		23: "ERROR_REASON_SANDBOX_UNAVAILABLE",
+		24: "ERROR_REASON_NOT_PENDING",
+		25: "ERROR_REASON_NOT_ELIGIBLE",
+		26: "ERROR_REASON_ALREADY_VOTED",
+		27: "ERROR_REASON_DIGEST_MISMATCH",
+		28: "ERROR_REASON_COMMENT_REQUIRED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":          0,
@@ -131,6 +148,11 @@ var (
 		"ERROR_REASON_DIRECTORY_NOT_EMPTY":  21,
 		"ERROR_REASON_COMMAND_INVALID":      22,
 		"ERROR_REASON_SANDBOX_UNAVAILABLE":  23,
+		"ERROR_REASON_NOT_PENDING":          24,
+		"ERROR_REASON_NOT_ELIGIBLE":         25,
+		"ERROR_REASON_ALREADY_VOTED":        26,
+		"ERROR_REASON_DIGEST_MISMATCH":      27,
+		"ERROR_REASON_COMMENT_REQUIRED":     28,
 	}
 )
 
@@ -166,7 +188,7 @@ var File_airlock_v1_errors_proto protoreflect.FileDescriptor
 const file_airlock_v1_errors_proto_rawDesc = "" +
 	"\n" +
 	"\x17airlock/v1/errors.proto\x12\n" +
-	"airlock.v1*\xa9\x06\n" +
+	"airlock.v1*\xcb\a\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_INVALID_REQUEST\x10\x01\x12 \n" +
@@ -192,7 +214,12 @@ const file_airlock_v1_errors_proto_rawDesc = "" +
 	"\x18ERROR_REASON_BINARY_FILE\x10\x14\x12$\n" +
 	" ERROR_REASON_DIRECTORY_NOT_EMPTY\x10\x15\x12 \n" +
 	"\x1cERROR_REASON_COMMAND_INVALID\x10\x16\x12$\n" +
-	" ERROR_REASON_SANDBOX_UNAVAILABLE\x10\x17B9Z7github.com/airlock-dev/airlock/gen/airlock/v1;airlockv1b\x06proto3"
+	" ERROR_REASON_SANDBOX_UNAVAILABLE\x10\x17\x12\x1c\n" +
+	"\x18ERROR_REASON_NOT_PENDING\x10\x18\x12\x1d\n" +
+	"\x19ERROR_REASON_NOT_ELIGIBLE\x10\x19\x12\x1e\n" +
+	"\x1aERROR_REASON_ALREADY_VOTED\x10\x1a\x12 \n" +
+	"\x1cERROR_REASON_DIGEST_MISMATCH\x10\x1b\x12!\n" +
+	"\x1dERROR_REASON_COMMENT_REQUIRED\x10\x1cB9Z7github.com/airlock-dev/airlock/gen/airlock/v1;airlockv1b\x06proto3"
 
 var (
 	file_airlock_v1_errors_proto_rawDescOnce sync.Once
