@@ -36,6 +36,7 @@ func encodeRest(ev *Event) ([]byte, error) {
 	}
 	ev.Intent = truncate(ev.Intent, MaxIntentBytes)
 	ev.ErrorMessage = truncate(ev.ErrorMessage, MaxErrorMessageBytes)
+	ev.Comment = truncate(ev.Comment, MaxErrorMessageBytes)
 	z := *ev
 	z.Seq, z.Time = 0, time.Time{}
 	b, err := json.Marshal(&z)

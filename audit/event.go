@@ -29,6 +29,22 @@ const (
 	TypeActionInterrupted Type = "action.interrupted"
 )
 
+// Event types for escalations. The request itself is the action.decided
+// event with effect "escalate".
+const (
+	// TypeApprovalVoted: a human voted; Voter, Vote, Comment.
+	TypeApprovalVoted Type = "approval.voted"
+	// TypeApprovalApproved: enough approvals; execution follows.
+	TypeApprovalApproved Type = "approval.approved"
+	// TypeApprovalRejected: a rejection ended the action.
+	TypeApprovalRejected Type = "approval.rejected"
+	// TypeApprovalExpired: nobody approved in time.
+	TypeApprovalExpired Type = "approval.expired"
+	// TypeApprovalStale: approved, but the workspace changed since it was
+	// judged; nothing was executed.
+	TypeApprovalStale Type = "approval.stale"
+)
+
 // MaxIntentBytes caps Event.Intent (the agent's stated purpose, free text
 // from the caller): enough to read, too small to smuggle content through.
 const MaxIntentBytes = 1024
@@ -87,6 +103,10 @@ type Event struct {
 	DurationMS     float64        `json:"duration_ms,omitempty"`
 	Result         map[string]any `json:"result,omitempty"`
 	Intent         string         `json:"intent,omitempty"`
+	// Voter, Vote and Comment describe an approval vote.
+	Voter   string `json:"voter,omitempty"`
+	Vote    string `json:"vote,omitempty"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // Reason is one policy rule that matched. It mirrors policy.Reason's JSON

@@ -46,6 +46,9 @@ func eventFields(ev *Event, hash string) []zap.Field {
 		f = append(f, zap.Any("result", ev.Result))
 	}
 	str("intent", ev.Intent)
+	str("voter", ev.Voter)
+	str("vote", ev.Vote)
+	str("comment", ev.Comment)
 	str("hash", hash)
 	return f
 }

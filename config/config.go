@@ -18,20 +18,22 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/airlock-dev/airlock/approval"
 	"github.com/airlock-dev/airlock/auth"
 	"github.com/airlock-dev/airlock/sandbox"
 )
 
 // Config is the whole file.
 type Config struct {
-	Listen     Listen       `yaml:"listen"`
-	Store      Store        `yaml:"store"`
-	Policy     Policy       `yaml:"policy"`
-	Limits     Limits       `yaml:"limits"`
-	Sandbox    sandbox.Conf `yaml:"sandbox"`
-	Log        Log          `yaml:"log"`
-	Workspaces []Workspace  `yaml:"workspaces"`
-	Principals []Principal  `yaml:"principals"`
+	Listen     Listen        `yaml:"listen"`
+	Store      Store         `yaml:"store"`
+	Policy     Policy        `yaml:"policy"`
+	Limits     Limits        `yaml:"limits"`
+	Sandbox    sandbox.Conf  `yaml:"sandbox"`
+	Approvals  approval.Conf `yaml:"approvals"`
+	Log        Log           `yaml:"log"`
+	Workspaces []Workspace   `yaml:"workspaces"`
+	Principals []Principal   `yaml:"principals"`
 
 	// dir is the directory relative paths are resolved against.
 	dir string
@@ -218,6 +220,7 @@ func (c *Config) SetDefaults() {
 		c.Policy.ApprovalTTL = time.Hour
 	}
 	c.Sandbox.SetDefaults()
+	c.Approvals.SetDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -308,6 +311,9 @@ func (c *Config) Validate() error {
 		if v.n < 0 {
 			return bad(v.key, "must not be negative")
 		}
+	}
+	if err := c.Approvals.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
 	}
 	if err := c.Sandbox.Validate(); err != nil {
 		return fmt.Errorf("config: sandbox: %w", err)

@@ -38,6 +38,11 @@ const (
 	ReasonDirectoryNotEmpty   Reason = "DIRECTORY_NOT_EMPTY"
 	ReasonCommandInvalid      Reason = "COMMAND_INVALID"
 	ReasonSandboxUnavailable  Reason = "SANDBOX_UNAVAILABLE"
+	ReasonNotPending          Reason = "NOT_PENDING"
+	ReasonNotEligible         Reason = "NOT_ELIGIBLE"
+	ReasonAlreadyVoted        Reason = "ALREADY_VOTED"
+	ReasonDigestMismatch      Reason = "DIGEST_MISMATCH"
+	ReasonCommentRequired     Reason = "COMMENT_REQUIRED"
 )
 
 // Error is a request the pipeline refused or could not complete. Msg is

@@ -47,6 +47,9 @@ type Deps struct {
 	ReaderRoles []string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// OnEscalate, when set, is told about each new pending action after it
+	// is recorded (the approval webhook); it must not block.
+	OnEscalate func(*Record)
 }
 
 // Pipeline carries actions from request to outcome. It is safe for
@@ -117,6 +120,7 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 	// 3. Record the decision durably before anything executes.
 	rec := &Record{
 		ID: id, Workspace: ws.Name, Principal: req.Principal.ID, SessionID: session,
+		PrincipalKind: req.Principal.Kind, OnBehalfOf: req.Principal.OnBehalfOf, Environment: ws.Environment,
 		Kind: string(req.Action.Kind), Intent: req.Intent, Decision: decisionRecord(d), Plan: pl.Facts,
 		Status: statusOf(d.Effect), CreatedAt: start.UTC(), UpdatedAt: start.UTC(),
 	}
@@ -131,6 +135,8 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 	}
 	if d.Effect == policy.Escalate && d.Approval != nil {
 		row.ExpiresAt = start.Add(time.Duration(d.Approval.TTLSeconds) * time.Second)
+		rec.ExpiresAt = row.ExpiresAt.UTC()
+		row.Record = mustJSON(rec)
 	}
 	existing, err := p.d.Store.CreateAction(ctx, row)
 	if errors.Is(err, store.ErrDuplicate) {
@@ -147,6 +153,9 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 		// Nothing runs without its decision on record.
 		p.abandon(id, rec, err)
 		return nil, p.storeFailed(ev, err)
+	}
+	if d.Effect == policy.Escalate && p.d.OnEscalate != nil {
+		p.d.OnEscalate(rec)
 	}
 	if d.Effect != policy.Allow {
 		return rec, nil
@@ -324,22 +333,36 @@ func statusOf(e policy.Effect) store.Status {
 	return store.StatusDenied
 }
 
+// storedRequest is the stored form of a request: everything needed to plan
+// and judge it again when it is approved.
+type storedRequest struct {
+	Workspace string            `json:"workspace"`
+	Action    plan.Action       `json:"action"`
+	Intent    string            `json:"intent"`
+	SessionID string            `json:"session_id"`
+	Labels    map[string]string `json:"labels"`
+	Principal auth.Principal    `json:"principal"`
+}
+
 // encodeRequest returns the request's digest (for idempotency) and its
 // stored form (to execute an approved action later).
 func encodeRequest(req *Request) (string, []byte, error) {
-	doc := struct {
-		Workspace string            `json:"workspace"`
-		Action    plan.Action       `json:"action"`
-		Intent    string            `json:"intent"`
-		SessionID string            `json:"session_id"`
-		Labels    map[string]string `json:"labels"`
-	}{req.Workspace, req.Action, req.Intent, req.SessionID, req.Labels}
-	raw, err := json.Marshal(doc)
+	raw, err := json.Marshal(storedRequest{req.Workspace, req.Action, req.Intent, req.SessionID, req.Labels, *req.Principal})
 	if err != nil {
 		return "", nil, err
 	}
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:]), raw, nil
+}
+
+// decodeRequest rebuilds a stored request.
+func decodeRequest(a *store.Action) (*Request, error) {
+	var sr storedRequest
+	if err := json.Unmarshal(a.Request, &sr); err != nil {
+		return nil, fmt.Errorf("decoding request of action %s: %w", a.ID, err)
+	}
+	return &Request{Principal: &sr.Principal, Workspace: sr.Workspace, Action: sr.Action, Intent: sr.Intent,
+		SessionID: sr.SessionID, Labels: sr.Labels, IdempotencyKey: a.IdempotencyKey}, nil
 }
 
 func decodeRecord(a *store.Action) (*Record, error) {

@@ -11,19 +11,30 @@ import (
 
 // Record is everything known about one action; it is stored as JSON.
 type Record struct {
-	ID        string         `json:"id"`
-	Status    store.Status   `json:"status"`
-	Workspace string         `json:"workspace"`
-	Principal string         `json:"principal"`
-	SessionID string         `json:"session_id"`
-	Kind      string         `json:"kind"`
-	Intent    string         `json:"intent"`
-	Decision  DecisionRecord `json:"decision"`
-	Plan      policy.Plan    `json:"plan"`
-	Result    *Result        `json:"result,omitempty"`
-	Failure   *Failure       `json:"failure,omitempty"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	ID        string       `json:"id"`
+	Status    store.Status `json:"status"`
+	Workspace string       `json:"workspace"`
+	Principal string       `json:"principal"`
+	// PrincipalKind and OnBehalfOf describe who asked, for approvers'
+	// separation-of-duties checks.
+	PrincipalKind string `json:"principal_kind"`
+	OnBehalfOf    string `json:"on_behalf_of,omitempty"`
+	// Environment is the workspace's environment when the action was asked.
+	Environment string         `json:"environment"`
+	SessionID   string         `json:"session_id"`
+	Kind        string         `json:"kind"`
+	Intent      string         `json:"intent"`
+	Decision    DecisionRecord `json:"decision"`
+	// Recheck is the policy's decision when an approved action was judged
+	// again just before executing.
+	Recheck   *DecisionRecord `json:"recheck,omitempty"`
+	Plan      policy.Plan     `json:"plan"`
+	Result    *Result         `json:"result,omitempty"`
+	Failure   *Failure        `json:"failure,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	// ExpiresAt is when a pending action expires.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 // DecisionRecord is the stored form of a policy decision.

@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"time"
+
+	"google.golang.org/grpc/status"
 
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 	"github.com/airlock-dev/airlock/pipeline"
@@ -43,4 +46,59 @@ func (a *AgentService) GetAction(ctx context.Context, req *airlockv1.GetActionRe
 		return nil, toStatus(a.s.log, err)
 	}
 	return &airlockv1.GetActionResponse{Action: toRecord(rec)}, nil
+}
+
+// watchPoll is the safety poll under change notifications, which are
+// prompt but best effort.
+const watchPoll = 2 * time.Second
+
+// WatchAction streams the action's state until it is final.
+func (a *AgentService) WatchAction(req *airlockv1.WatchActionRequest, stream airlockv1.AgentService_WatchActionServer) error {
+	ctx := stream.Context()
+	who := principalFrom(ctx)
+	// Subscribe before the first read so that no change falls between them.
+	changes, err := a.s.store.Subscribe(ctx)
+	if err != nil {
+		return toStatus(a.s.log, unavailableErr(err))
+	}
+	var last *pipeline.Record
+	send := func() (done bool, err error) {
+		rec, err := a.s.pipe.Get(ctx, who, req.GetActionId())
+		if err != nil {
+			return true, toStatus(a.s.log, err)
+		}
+		if last == nil || rec.Status != last.Status || !rec.UpdatedAt.Equal(last.UpdatedAt) {
+			if err := stream.Send(&airlockv1.WatchActionResponse{Action: toRecord(rec)}); err != nil {
+				return true, err
+			}
+			last = rec
+		}
+		return rec.Status.Final(), nil
+	}
+	if done, err := send(); done {
+		return err
+	}
+	poll := time.NewTicker(watchPoll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		case id, ok := <-changes:
+			if !ok {
+				return status.FromContextError(ctx.Err()).Err()
+			}
+			if id != req.GetActionId() {
+				continue
+			}
+		case <-poll.C:
+		}
+		if done, err := send(); done {
+			return err
+		}
+	}
+}
+
+func unavailableErr(err error) error {
+	return &pipeline.Error{Reason: pipeline.ReasonStoreUnavailable, Msg: "the store is unavailable", Err: err}
 }

@@ -7,9 +7,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/airlock-dev/airlock/approval"
 	"github.com/airlock-dev/airlock/audit"
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/pipeline"
@@ -22,19 +24,35 @@ import (
 // App is a fully wired Airlock built from a configuration: everything is
 // opened and checked before anything listens (the first of two phases).
 type App struct {
-	Config   *config.Config
-	Log      *zap.Logger
-	Server   *Server
-	Engine   *policy.Engine
-	Store    store.Store
-	Recorder *audit.Recorder
-	roots    []*files.Root
+	Config    *config.Config
+	Log       *zap.Logger
+	Server    *Server
+	Engine    *policy.Engine
+	Store     store.Store
+	Recorder  *audit.Recorder
+	Approvals *approval.Service
+	roots     []*files.Root
 }
+
+// Option adjusts Build.
+type Option func(*buildOpts)
+
+type buildOpts struct{ now func() time.Time }
+
+// WithClock replaces time.Now (tests of expiry).
+func WithClock(now func() time.Time) Option { return func(o *buildOpts) { o.now = now } }
 
 // Build opens the store, compiles the policy, opens the workspaces and
 // wires the server. It refuses to build on any error (a broken policy, a
 // missing workspace, a required sandbox layer the host lacks).
-func Build(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *App, err error) {
+func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Option) (_ *App, err error) {
+	var o buildOpts
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
 	a := &App{Config: cfg, Log: log}
 	defer func() {
 		if err != nil {
@@ -84,11 +102,13 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *App, er
 	}
 	pipe, err := pipeline.New(pipeline.Deps{
 		Decider: a.Engine, Store: st, Audit: a.Recorder, Log: log, Workspaces: wss, Limits: lim,
-		Sandbox: cfg.Sandbox, ReaderRoles: []string{"auditor", "admin"},
+		Sandbox: cfg.Sandbox, ReaderRoles: []string{"auditor", "admin"}, Now: o.now,
+		OnEscalate: func(r *pipeline.Record) { a.Approvals.Escalated(r) },
 	})
 	if err != nil {
 		return nil, err
 	}
+	a.Approvals = approval.New(cfg.Approvals, approval.Deps{Pipeline: pipe, Store: st, Audit: a.Recorder, Log: log, Now: o.now})
 	tokens, err := cfg.Tokens()
 	if err != nil {
 		return nil, err
@@ -96,7 +116,7 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger) (_ *App, er
 	a.Server, err = New(Conf{
 		MaxMessageBytes: cfg.Listen.MaxMessageBytes, TLSCertFile: cfg.Listen.TLS.CertFile,
 		TLSKeyFile: cfg.Listen.TLS.KeyFile, ShutdownGrace: cfg.Listen.ShutdownGrace,
-	}, log, tokens, pipe)
+	}, log, tokens, pipe, a.Approvals, st)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +154,10 @@ func (a *App) Listen() ([]net.Listener, error) {
 
 // Serve serves on every listener until ctx ends, then stops gracefully.
 func (a *App) Serve(ctx context.Context, ls []net.Listener) error {
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { a.Approvals.Run(sweepCtx); close(swept) }()
+	defer func() { stopSweep(); <-swept }()
 	errc := make(chan error, len(ls))
 	for _, l := range ls {
 		a.Log.Info("listening", zap.String("address", l.Addr().String()), zap.String("network", l.Addr().Network()),

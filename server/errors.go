@@ -40,6 +40,11 @@ var codeOf = map[pipeline.Reason]codes.Code{
 	pipeline.ReasonDirectoryNotEmpty:   codes.FailedPrecondition,
 	pipeline.ReasonCommandInvalid:      codes.InvalidArgument,
 	pipeline.ReasonSandboxUnavailable:  codes.Unavailable,
+	pipeline.ReasonNotPending:          codes.FailedPrecondition,
+	pipeline.ReasonNotEligible:         codes.PermissionDenied,
+	pipeline.ReasonAlreadyVoted:        codes.AlreadyExists,
+	pipeline.ReasonDigestMismatch:      codes.FailedPrecondition,
+	pipeline.ReasonCommentRequired:     codes.InvalidArgument,
 }
 
 // reasonStatus builds a status carrying ErrorInfo with the proto reason

@@ -13,7 +13,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/airlock-dev/airlock/auth"
@@ -43,6 +46,7 @@ type env struct {
 	cancel    context.CancelFunc
 	stopped   chan error
 	policyDir string
+	opts      []server.Option
 }
 
 type envOpts struct {
@@ -50,6 +54,10 @@ type envOpts struct {
 	policy map[string]string
 	// extraYAML is appended to the config.
 	extraYAML string
+	// principals are appended to the principals list (YAML items).
+	principals string
+	// onBehalfOf is the agent's user (default alice).
+	onBehalfOf string
 }
 
 const (
@@ -62,6 +70,14 @@ const (
 // builds the app and serves it on 127.0.0.1:0.
 func startEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
+	return startEnvWith(t, o)
+}
+
+func startEnvWith(t testing.TB, o envOpts, opts ...server.Option) *env {
+	t.Helper()
+	if o.onBehalfOf == "" {
+		o.onBehalfOf = "alice"
+	}
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, ws: filepath.Join(dir, "ws"), policyDir: filepath.Join(dir, "policies")}
 	writeTree(t, e.ws, map[string]string{
@@ -72,6 +88,7 @@ func startEnv(t testing.TB, o envOpts) *env {
 		"README.md":           "# demo\n",
 		"notes/todo.txt":      "one\ntwo\nthree\n",
 		"notes/patchme.txt":   "one\ntwo\nthree\n",
+		"src/package.json":    "{}\n",
 	})
 	if o.policy == nil {
 		copyDir(t, filepath.Join("..", "examples", "policies"), e.policyDir)
@@ -97,7 +114,7 @@ principals:
     kind: agent
     token_sha256: %s
     roles: [agent]
-    on_behalf_of: alice
+    on_behalf_of: %s
   - id: alice
     kind: human
     token_sha256: %s
@@ -106,12 +123,13 @@ principals:
     kind: human
     token_sha256: %s
     roles: [senior, approver]
-%s`, filepath.Join(dir, "airlock.db"), e.policyDir, e.ws, e.ws,
-		hashToken(agentToken), hashToken(aliceToken), hashToken(bobToken), o.extraYAML)
+%s%s`, filepath.Join(dir, "airlock.db"), e.policyDir, e.ws, e.ws,
+		hashToken(agentToken), o.onBehalfOf, hashToken(aliceToken), hashToken(bobToken), o.principals, o.extraYAML)
 	e.cfgPath = filepath.Join(dir, "airlock.yaml")
 	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	e.opts = opts
 	e.start()
 	return e
 }
@@ -125,7 +143,7 @@ func (e *env) start() {
 	}
 	core, logs := observer.New(zap.DebugLevel)
 	e.logs = logs
-	app, err := server.Build(context.Background(), cfg, zap.New(core))
+	app, err := server.Build(context.Background(), cfg, zap.New(core), e.opts...)
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
@@ -158,6 +176,19 @@ func (e *env) stop() {
 		e.t.Errorf("close: %v", err)
 	}
 	e.cancel = nil
+}
+
+// conn is a raw connection carrying token, for services the Go client
+// does not wrap.
+func (e *env) conn(token string) *grpc.ClientConn {
+	c, err := grpc.NewClient(e.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			return invoker(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), method, req, reply, cc, opts...)
+		}))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
 }
 
 func (e *env) dial(token string) *client.Client {

@@ -31,7 +31,8 @@ func principalFrom(ctx context.Context) *auth.Principal {
 // access says which principal kinds may call a service's methods. Methods
 // of services not listed (health, reflection) need no token.
 var access = map[string][]string{
-	airlockv1.AgentService_ServiceDesc.ServiceName: {auth.KindAgent, auth.KindHuman},
+	airlockv1.AgentService_ServiceDesc.ServiceName:    {auth.KindAgent, auth.KindHuman},
+	airlockv1.ApprovalService_ServiceDesc.ServiceName: {auth.KindHuman},
 }
 
 func serviceOf(fullMethod string) string {

@@ -18,9 +18,11 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/airlock-dev/airlock/approval"
 	"github.com/airlock-dev/airlock/auth"
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 	"github.com/airlock-dev/airlock/pipeline"
+	"github.com/airlock-dev/airlock/store"
 )
 
 // Conf configures the gRPC server.
@@ -39,13 +41,15 @@ type Server struct {
 	log       *zap.Logger
 	tokens    *auth.Tokens
 	pipe      *pipeline.Pipeline
+	approvals *approval.Service
+	store     store.Store
 	validator protovalidate.Validator
 	grpc      *grpc.Server
 	health    *health.Server
 }
 
 // New builds the server; nothing listens until Serve.
-func New(c Conf, log *zap.Logger, tokens *auth.Tokens, pipe *pipeline.Pipeline) (*Server, error) {
+func New(c Conf, log *zap.Logger, tokens *auth.Tokens, pipe *pipeline.Pipeline, approvals *approval.Service, st store.Store) (*Server, error) {
 	if c.MaxMessageBytes == 0 {
 		c.MaxMessageBytes = 32 << 20
 	}
@@ -56,7 +60,7 @@ func New(c Conf, log *zap.Logger, tokens *auth.Tokens, pipe *pipeline.Pipeline) 
 	if err != nil {
 		return nil, fmt.Errorf("server: building validator: %w", err)
 	}
-	s := &Server{conf: c, log: log, tokens: tokens, pipe: pipe, validator: v, health: health.NewServer()}
+	s := &Server{conf: c, log: log, tokens: tokens, pipe: pipe, approvals: approvals, store: st, validator: v, health: health.NewServer()}
 	opts := []grpc.ServerOption{
 		// Reusing handler goroutines keeps their grown stacks: policy
 		// evaluation recurses deeply, and growing a fresh stack per call cost
@@ -76,9 +80,11 @@ func New(c Conf, log *zap.Logger, tokens *auth.Tokens, pipe *pipeline.Pipeline) 
 	}
 	s.grpc = grpc.NewServer(opts...)
 	airlockv1.RegisterAgentServiceServer(s.grpc, &AgentService{s: s})
+	airlockv1.RegisterApprovalServiceServer(s.grpc, &ApprovalService{s: s})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.health.SetServingStatus(airlockv1.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	s.health.SetServingStatus(airlockv1.ApprovalService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	return s, nil
 }
 

@@ -37,6 +37,7 @@ func (s *Store) CreateAction(ctx context.Context, a *store.Action) (*store.Actio
 		string(c.Status), nonNil(c.Request), nonNil(c.Record),
 		toNanos(c.CreatedAt), toNanos(c.UpdatedAt), toNanos(c.ExpiresAt))
 	if err == nil {
+		s.hub.publish(c.ID)
 		return c, nil
 	}
 	if isConstraint(err) && a.IdempotencyKey != "" {
@@ -120,6 +121,7 @@ func (s *Store) UpdateAction(ctx context.Context, id string, from store.Status, 
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: update action %q: commit: %w", id, err)
 	}
+	s.hub.publish(id)
 	return nil
 }
 
@@ -202,6 +204,7 @@ func (s *Store) MarkInterrupted(ctx context.Context, record func(*store.Action) 
 	if err = tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: mark interrupted: commit: %w", err)
 	}
+	s.hub.publish(ids...)
 	return ids, nil
 }
 

@@ -14,4 +14,9 @@
 // SQLite admits one writer at a time and queuing in Go is cheaper and fairer
 // than retrying on SQLITE_BUSY; reads use a separate read-only pool so that
 // they never wait behind a write.
+//
+// Changes are broadcast in process only: a subscriber hears about writes
+// made through the same *Store, not through another handle or process on
+// the same file. That is enough for the single-replica deployments SQLite is
+// for; several replicas need PostgreSQL (store/postgres).
 package sqlite

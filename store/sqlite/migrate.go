@@ -47,6 +47,21 @@ var migrations = []string{
 		prev_hash TEXT    NOT NULL,
 		hash      TEXT    NOT NULL
 	);`,
+	// 2: approvers' votes, and indexes for listing actions by status and
+	// for sweeping expired ones. (status, created_at) serves everything
+	// the status-only index did.
+	`CREATE TABLE votes (
+		action_id  TEXT    NOT NULL REFERENCES actions (id),
+		principal  TEXT    NOT NULL,
+		kind       TEXT    NOT NULL,
+		comment    TEXT    NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (action_id, principal)
+	);
+	DROP INDEX actions_status;
+	CREATE INDEX actions_status_created ON actions (status, created_at);
+	CREATE INDEX actions_created ON actions (created_at);
+	CREATE INDEX actions_expires ON actions (expires_at) WHERE expires_at <> 0;`,
 }
 
 // migrate brings the schema up to date inside one transaction per migration,

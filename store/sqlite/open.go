@@ -23,6 +23,7 @@ type Store struct {
 	r *sql.DB // read-only pool
 
 	now func() time.Time
+	hub *hub
 
 	closeOnce sync.Once
 	closeErr  error
@@ -99,7 +100,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	r.SetMaxOpenConns(cfg.readConns)
 	r.SetMaxIdleConns(cfg.readConns)
-	s := &Store{w: w, r: r, now: cfg.now}
+	s := &Store{w: w, r: r, now: cfg.now, hub: newHub()}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -142,9 +143,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools. Later calls return the first call's result.
+// Close ends every subscription and closes both pools. Later calls return
+// the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.hub.close()
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 	})
 	return s.closeErr

@@ -15,9 +15,27 @@ import (
 // data survives a restart. The suite closes every handle it opens.
 type NewStorage func(t *testing.T) (open func() (store.Store, error))
 
+// Option declares what an implementation can do beyond the contract that
+// every store must meet.
+type Option func(*caps)
+
+type caps struct {
+	sharedChanges bool
+}
+
+// SharedChanges declares that a change made through one handle reaches the
+// subscribers of every other handle on the same storage (PostgreSQL's
+// LISTEN/NOTIFY). Without it the suite skips that check: an in-process
+// broadcaster (SQLite) only tells its own handle's subscribers.
+func SharedChanges() Option { return func(c *caps) { c.sharedChanges = true } }
+
 // Run runs the whole suite as subtests of t.
-func Run(t *testing.T, newStorage NewStorage) {
+func Run(t *testing.T, newStorage NewStorage, opts ...Option) {
 	t.Helper()
+	var c caps
+	for _, o := range opts {
+		o(&c)
+	}
 	groups := []struct {
 		name string
 		run  func(t *testing.T, newStorage NewStorage)
@@ -32,6 +50,12 @@ func Run(t *testing.T, newStorage NewStorage) {
 		{"ScanAudit", testScanAudit},
 		{"Persistence", testPersistence},
 		{"Ping", testPing},
+		{"AddVote", testAddVote},
+		{"AddVoteRace", testAddVoteRace},
+		{"ListActions", testListActions},
+		{"ListActionsLimit", testListActionsLimit},
+		{"Subscribe", testSubscribe},
+		{"TwoHandles", func(t *testing.T, ns NewStorage) { testTwoHandles(t, ns, c) }},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStorage) })
