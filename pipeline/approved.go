@@ -132,7 +132,7 @@ func (p *Pipeline) ExecuteApproved(ctx context.Context, id string) (*Record, err
 		return finish(store.StatusDenied, &Failure{Reason: ReasonNotPending, Message: "the policy now denies this action; nothing was executed"},
 			nil, store.SessionDelta{}, audit.TypeActionDecided)
 	}
-	res, xerr := p.execute(ctx, ws, pl, &req.Action, d)
+	res, xerr := p.execute(ctx, ws, pl, req, d)
 	if xerr != nil {
 		return finish(store.StatusFailed, failure(xerr), nil, store.SessionDelta{}, audit.TypeActionFailed)
 	}

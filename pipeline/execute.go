@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/airlock-dev/airlock/plan"
@@ -13,7 +14,8 @@ import (
 // execute carries out a planned action. File changes are bound to the
 // hashes the plan observed, so a file changed since planning fails with
 // FILE_CHANGED instead of being overwritten.
-func (p *Pipeline) execute(ctx context.Context, ws *Workspace, pl *plan.Plan, a *plan.Action, d policy.Decision) (*Result, error) {
+func (p *Pipeline) execute(ctx context.Context, ws *Workspace, pl *plan.Plan, req *Request, d policy.Decision) (*Result, error) {
+	a := &req.Action
 	if pl.Deferred != nil {
 		return nil, pl.Deferred
 	}
@@ -81,14 +83,14 @@ func (p *Pipeline) execute(ctx context.Context, ws *Workspace, pl *plan.Plan, a 
 		}
 		return &Result{Patch: out}, nil
 	case plan.Exec:
-		return p.run(ctx, ws, pl, a, d)
+		return p.run(ctx, ws, pl, a, d, req.Stdout, req.Stderr)
 	}
 	return nil, &Error{Reason: ReasonInvalidRequest, Msg: "unknown action kind"}
 }
 
 // run executes a command in the sandbox with the limits the policy granted,
 // never more than the configured maximum.
-func (p *Pipeline) run(ctx context.Context, ws *Workspace, pl *plan.Plan, a *plan.Action, d policy.Decision) (*Result, error) {
+func (p *Pipeline) run(ctx context.Context, ws *Workspace, pl *plan.Plan, a *plan.Action, d policy.Decision, out, errOut io.Writer) (*Result, error) {
 	argv := a.Argv
 	if a.Script != "" {
 		sh := "/bin/sh"
@@ -99,7 +101,7 @@ func (p *Pipeline) run(ctx context.Context, ws *Workspace, pl *plan.Plan, a *pla
 	}
 	spec := sandbox.Spec{
 		Workspace: ws.Root.Dir(), Cwd: pl.Action.Cwd, Argv: argv, Env: a.Env, Stdin: a.Stdin,
-		Timeout: time.Duration(a.TimeoutMS) * time.Millisecond,
+		Timeout: time.Duration(a.TimeoutMS) * time.Millisecond, Stdout: out, Stderr: errOut,
 	}
 	if g := d.Sandbox; g != nil {
 		spec.Network = g.Network

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"go.uber.org/zap"
@@ -87,6 +88,13 @@ type Request struct {
 	SessionID      string
 	Labels         map[string]string
 	IdempotencyKey string
+
+	// Stdout and Stderr, when set, receive a command's output as it is
+	// produced (besides the capped capture in the result).
+	Stdout, Stderr io.Writer
+	// OnDecided, when set, is called with the record once the decision is
+	// durably recorded and before anything executes.
+	OnDecided func(*Record)
 }
 
 // Submit is the whole path of an action: plan, decide, record, then execute
@@ -157,13 +165,16 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 	if d.Effect == policy.Escalate && p.d.OnEscalate != nil {
 		p.d.OnEscalate(rec)
 	}
+	if req.OnDecided != nil {
+		req.OnDecided(rec)
+	}
 	if d.Effect != policy.Allow {
 		return rec, nil
 	}
 
 	// 4. Execute exactly what was planned, then record the outcome.
 	execStart := p.d.Now()
-	res, xerr := p.execute(ctx, ws, pl, &req.Action, d)
+	res, xerr := p.execute(ctx, ws, pl, req, d)
 	rec.UpdatedAt = p.d.Now().UTC()
 	done := ev
 	done.DurationMS = ms(p.d.Now().Sub(execStart))

@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/status"
 
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 	"github.com/airlock-dev/airlock/pipeline"
+	"github.com/airlock-dev/airlock/plan"
 )
 
 // AgentService serves the agent API over the pipeline.
@@ -101,4 +103,50 @@ func (a *AgentService) WatchAction(req *airlockv1.WatchActionRequest, stream air
 
 func unavailableErr(err error) error {
 	return &pipeline.Error{Reason: pipeline.ReasonStoreUnavailable, Msg: "the store is unavailable", Err: err}
+}
+
+// SubmitStream is Submit with the decision sent first and a command's
+// output streamed as it is produced.
+func (a *AgentService) SubmitStream(req *airlockv1.SubmitStreamRequest, stream airlockv1.AgentService_SubmitStreamServer) error {
+	ctx := stream.Context()
+	r := toRequest(principalFrom(ctx), req.GetRequest())
+	// gRPC streams are not safe for concurrent Send; stdout and stderr
+	// arrive from different goroutines.
+	var mu sync.Mutex
+	var sendErr error
+	send := func(m *airlockv1.SubmitStreamResponse) {
+		mu.Lock()
+		defer mu.Unlock()
+		if sendErr == nil {
+			sendErr = stream.Send(m)
+		}
+	}
+	if r.Action.Kind == plan.Exec {
+		r.OnDecided = func(rec *pipeline.Record) {
+			send(&airlockv1.SubmitStreamResponse{Event: &airlockv1.SubmitStreamResponse_Action{Action: toRecord(rec)}})
+		}
+		r.Stdout = chunkWriter{"stdout", send}
+		r.Stderr = chunkWriter{"stderr", send}
+	}
+	rec, err := a.s.pipe.Submit(ctx, r)
+	if err != nil {
+		return toStatus(a.s.log, err)
+	}
+	send(&airlockv1.SubmitStreamResponse{Event: &airlockv1.SubmitStreamResponse_Action{Action: toRecord(rec)}})
+	mu.Lock()
+	defer mu.Unlock()
+	return sendErr
+}
+
+// chunkWriter forwards output to the stream. A failed send (the client went
+// away) does not stop the command; its output is still captured.
+type chunkWriter struct {
+	stream string
+	send   func(*airlockv1.SubmitStreamResponse)
+}
+
+func (w chunkWriter) Write(p []byte) (int, error) {
+	data := append([]byte(nil), p...)
+	w.send(&airlockv1.SubmitStreamResponse{Event: &airlockv1.SubmitStreamResponse_Output{Output: &airlockv1.OutputChunk{Stream: w.stream, Data: data}}})
+	return len(p), nil
 }

@@ -117,6 +117,12 @@ func toRecord(r *pipeline.Record) *airlockv1.ActionRecord {
 		SessionId: r.SessionID, Kind: r.Kind, Intent: r.Intent, Decision: toDecision(r.Decision),
 		Plan: toPlan(&r.Plan), CreatedAt: timestamppb.New(r.CreatedAt), UpdatedAt: timestamppb.New(r.UpdatedAt),
 	}
+	if r.Recheck != nil {
+		out.Recheck = toDecision(*r.Recheck)
+	}
+	if !r.ExpiresAt.IsZero() {
+		out.ExpiresAt = timestamppb.New(r.ExpiresAt)
+	}
 	if r.Failure != nil {
 		out.Failure = &airlockv1.ActionFailure{Reason: "ERROR_REASON_" + string(r.Failure.Reason), Message: r.Failure.Message}
 	}

@@ -58,6 +58,9 @@ type envOpts struct {
 	principals string
 	// onBehalfOf is the agent's user (default alice).
 	onBehalfOf string
+	// sandboxed prepares the workspace for commands: a root server runs
+	// them as the workspace's owner and refuses root-owned workspaces.
+	sandboxed bool
 }
 
 const (
@@ -90,6 +93,9 @@ func startEnvWith(t testing.TB, o envOpts, opts ...server.Option) *env {
 		"notes/patchme.txt":   "one\ntwo\nthree\n",
 		"src/package.json":    "{}\n",
 	})
+	if o.sandboxed && os.Geteuid() == 0 {
+		giveToNobody(t, dir, e.ws)
+	}
 	if o.policy == nil {
 		copyDir(t, filepath.Join("..", "examples", "policies"), e.policyDir)
 	} else {
@@ -270,3 +276,23 @@ func copyDir(t testing.TB, from, to string) {
 }
 
 func hashToken(tok string) string { return auth.HashToken(tok) }
+
+// giveToNobody hands the workspace to an unprivileged user and makes the
+// directories above it traversable, as a root server's workspace must be.
+func giveToNobody(t testing.TB, dir, ws string) {
+	t.Helper()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := filepath.WalkDir(ws, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, 65534, 65534)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

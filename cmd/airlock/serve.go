@@ -37,6 +37,9 @@ and served on 127.0.0.1:7443. The demo agent's token is "demo-agent-token".`,
 				if err != nil {
 					return err
 				}
+				if err := giveWorkspaceAway(stateDir); err != nil {
+					return err
+				}
 				cfgPath = p
 				fmt.Fprintf(cmd.ErrOrStderr(), "airlock: no --config given; serving the example config %s\n", cfgPath)
 			}

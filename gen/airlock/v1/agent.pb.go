@@ -326,7 +326,12 @@ type ActionRecord struct {
 	// When the action was received.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When its status last changed.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// For an approved action: the policy's decision when it was judged again
+	// just before executing (a deny then wins).
+	Recheck *Decision `protobuf:"bytes,14,opt,name=recheck,proto3" json:"recheck,omitempty"`
+	// For a pending action: when it expires.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -452,6 +457,208 @@ func (x *ActionRecord) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ActionRecord) GetRecheck() *Decision {
+	if x != nil {
+		return x.Recheck
+	}
+	return nil
+}
+
+func (x *ActionRecord) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+// SubmitStreamRequest asks for an action with streamed output.
+type SubmitStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The action and its context.
+	Request       *ActionRequest `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitStreamRequest) Reset() {
+	*x = SubmitStreamRequest{}
+	mi := &file_airlock_v1_agent_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitStreamRequest) ProtoMessage() {}
+
+func (x *SubmitStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_airlock_v1_agent_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitStreamRequest.ProtoReflect.Descriptor instead.
+func (*SubmitStreamRequest) Descriptor() ([]byte, []int) {
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SubmitStreamRequest) GetRequest() *ActionRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// OutputChunk is a piece of a command's output.
+type OutputChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "stdout" or "stderr".
+	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// The bytes, in order.
+	Data          []byte `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutputChunk) Reset() {
+	*x = OutputChunk{}
+	mi := &file_airlock_v1_agent_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutputChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutputChunk) ProtoMessage() {}
+
+func (x *OutputChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_airlock_v1_agent_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutputChunk.ProtoReflect.Descriptor instead.
+func (*OutputChunk) Descriptor() ([]byte, []int) {
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *OutputChunk) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *OutputChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// SubmitStreamResponse is one message of a SubmitStream.
+type SubmitStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One of the record (after the decision, and at the end) or output.
+	//
+	// Types that are valid to be assigned to Event:
+	//
+	//	*SubmitStreamResponse_Action
+	//	*SubmitStreamResponse_Output
+	Event         isSubmitStreamResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitStreamResponse) Reset() {
+	*x = SubmitStreamResponse{}
+	mi := &file_airlock_v1_agent_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitStreamResponse) ProtoMessage() {}
+
+func (x *SubmitStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_airlock_v1_agent_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitStreamResponse.ProtoReflect.Descriptor instead.
+func (*SubmitStreamResponse) Descriptor() ([]byte, []int) {
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SubmitStreamResponse) GetEvent() isSubmitStreamResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *SubmitStreamResponse) GetAction() *ActionRecord {
+	if x != nil {
+		if x, ok := x.Event.(*SubmitStreamResponse_Action); ok {
+			return x.Action
+		}
+	}
+	return nil
+}
+
+func (x *SubmitStreamResponse) GetOutput() *OutputChunk {
+	if x != nil {
+		if x, ok := x.Event.(*SubmitStreamResponse_Output); ok {
+			return x.Output
+		}
+	}
+	return nil
+}
+
+type isSubmitStreamResponse_Event interface {
+	isSubmitStreamResponse_Event()
+}
+
+type SubmitStreamResponse_Action struct {
+	// The action as it now stands.
+	Action *ActionRecord `protobuf:"bytes,1,opt,name=action,proto3,oneof"`
+}
+
+type SubmitStreamResponse_Output struct {
+	// Output produced by the command.
+	Output *OutputChunk `protobuf:"bytes,2,opt,name=output,proto3,oneof"`
+}
+
+func (*SubmitStreamResponse_Action) isSubmitStreamResponse_Event() {}
+
+func (*SubmitStreamResponse_Output) isSubmitStreamResponse_Event() {}
+
 // SubmitResponse is the outcome of a Submit.
 type SubmitResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -463,7 +670,7 @@ type SubmitResponse struct {
 
 func (x *SubmitResponse) Reset() {
 	*x = SubmitResponse{}
-	mi := &file_airlock_v1_agent_proto_msgTypes[4]
+	mi := &file_airlock_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -475,7 +682,7 @@ func (x *SubmitResponse) String() string {
 func (*SubmitResponse) ProtoMessage() {}
 
 func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_airlock_v1_agent_proto_msgTypes[4]
+	mi := &file_airlock_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -488,7 +695,7 @@ func (x *SubmitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitResponse.ProtoReflect.Descriptor instead.
 func (*SubmitResponse) Descriptor() ([]byte, []int) {
-	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{4}
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SubmitResponse) GetAction() *ActionRecord {
@@ -509,7 +716,7 @@ type EvaluateRequest struct {
 
 func (x *EvaluateRequest) Reset() {
 	*x = EvaluateRequest{}
-	mi := &file_airlock_v1_agent_proto_msgTypes[5]
+	mi := &file_airlock_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -521,7 +728,7 @@ func (x *EvaluateRequest) String() string {
 func (*EvaluateRequest) ProtoMessage() {}
 
 func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_airlock_v1_agent_proto_msgTypes[5]
+	mi := &file_airlock_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -534,7 +741,7 @@ func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateRequest) Descriptor() ([]byte, []int) {
-	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EvaluateRequest) GetRequest() *ActionRequest {
@@ -557,7 +764,7 @@ type EvaluateResponse struct {
 
 func (x *EvaluateResponse) Reset() {
 	*x = EvaluateResponse{}
-	mi := &file_airlock_v1_agent_proto_msgTypes[6]
+	mi := &file_airlock_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -569,7 +776,7 @@ func (x *EvaluateResponse) String() string {
 func (*EvaluateResponse) ProtoMessage() {}
 
 func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_airlock_v1_agent_proto_msgTypes[6]
+	mi := &file_airlock_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -582,7 +789,7 @@ func (x *EvaluateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateResponse) Descriptor() ([]byte, []int) {
-	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EvaluateResponse) GetDecision() *Decision {
@@ -610,7 +817,7 @@ type GetActionRequest struct {
 
 func (x *GetActionRequest) Reset() {
 	*x = GetActionRequest{}
-	mi := &file_airlock_v1_agent_proto_msgTypes[7]
+	mi := &file_airlock_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -622,7 +829,7 @@ func (x *GetActionRequest) String() string {
 func (*GetActionRequest) ProtoMessage() {}
 
 func (x *GetActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_airlock_v1_agent_proto_msgTypes[7]
+	mi := &file_airlock_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -635,7 +842,7 @@ func (x *GetActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionRequest.ProtoReflect.Descriptor instead.
 func (*GetActionRequest) Descriptor() ([]byte, []int) {
-	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetActionRequest) GetActionId() string {
@@ -656,7 +863,7 @@ type GetActionResponse struct {
 
 func (x *GetActionResponse) Reset() {
 	*x = GetActionResponse{}
-	mi := &file_airlock_v1_agent_proto_msgTypes[8]
+	mi := &file_airlock_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +875,7 @@ func (x *GetActionResponse) String() string {
 func (*GetActionResponse) ProtoMessage() {}
 
 func (x *GetActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_airlock_v1_agent_proto_msgTypes[8]
+	mi := &file_airlock_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +888,7 @@ func (x *GetActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetActionResponse.ProtoReflect.Descriptor instead.
 func (*GetActionResponse) Descriptor() ([]byte, []int) {
-	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetActionResponse) GetAction() *ActionRecord {
@@ -702,7 +909,7 @@ type WatchActionRequest struct {
 
 func (x *WatchActionRequest) Reset() {
 	*x = WatchActionRequest{}
-	mi := &file_airlock_v1_agent_proto_msgTypes[9]
+	mi := &file_airlock_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +921,7 @@ func (x *WatchActionRequest) String() string {
 func (*WatchActionRequest) ProtoMessage() {}
 
 func (x *WatchActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_airlock_v1_agent_proto_msgTypes[9]
+	mi := &file_airlock_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +934,7 @@ func (x *WatchActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchActionRequest.ProtoReflect.Descriptor instead.
 func (*WatchActionRequest) Descriptor() ([]byte, []int) {
-	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WatchActionRequest) GetActionId() string {
@@ -748,7 +955,7 @@ type WatchActionResponse struct {
 
 func (x *WatchActionResponse) Reset() {
 	*x = WatchActionResponse{}
-	mi := &file_airlock_v1_agent_proto_msgTypes[10]
+	mi := &file_airlock_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -760,7 +967,7 @@ func (x *WatchActionResponse) String() string {
 func (*WatchActionResponse) ProtoMessage() {}
 
 func (x *WatchActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_airlock_v1_agent_proto_msgTypes[10]
+	mi := &file_airlock_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -773,7 +980,7 @@ func (x *WatchActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchActionResponse.ProtoReflect.Descriptor instead.
 func (*WatchActionResponse) Descriptor() ([]byte, []int) {
-	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_airlock_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WatchActionResponse) GetAction() *ActionRecord {
@@ -804,7 +1011,7 @@ const file_airlock_v1_agent_proto_rawDesc = "" +
 	"\arequest\x18\x01 \x01(\v2\x19.airlock.v1.ActionRequestB\x06\xbaH\x03\xc8\x01\x01R\arequest\"A\n" +
 	"\rActionFailure\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\x99\x04\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x84\x05\n" +
 	"\fActionRecord\x12\x1b\n" +
 	"\taction_id\x18\x01 \x01(\tR\bactionId\x120\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x18.airlock.v1.ActionStatusR\x06status\x12\x1c\n" +
@@ -822,7 +1029,19 @@ const file_airlock_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"B\n" +
+	"updated_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12.\n" +
+	"\arecheck\x18\x0e \x01(\v2\x14.airlock.v1.DecisionR\arecheck\x129\n" +
+	"\n" +
+	"expires_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"R\n" +
+	"\x13SubmitStreamRequest\x12;\n" +
+	"\arequest\x18\x01 \x01(\v2\x19.airlock.v1.ActionRequestB\x06\xbaH\x03\xc8\x01\x01R\arequest\"9\n" +
+	"\vOutputChunk\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"\x86\x01\n" +
+	"\x14SubmitStreamResponse\x122\n" +
+	"\x06action\x18\x01 \x01(\v2\x18.airlock.v1.ActionRecordH\x00R\x06action\x121\n" +
+	"\x06output\x18\x02 \x01(\v2\x17.airlock.v1.OutputChunkH\x00R\x06outputB\a\n" +
+	"\x05event\"B\n" +
 	"\x0eSubmitResponse\x120\n" +
 	"\x06action\x18\x01 \x01(\v2\x18.airlock.v1.ActionRecordR\x06action\"N\n" +
 	"\x0fEvaluateRequest\x12;\n" +
@@ -848,9 +1067,10 @@ const file_airlock_v1_agent_proto_rawDesc = "" +
 	"\x16ACTION_STATUS_REJECTED\x10\x06\x12\x19\n" +
 	"\x15ACTION_STATUS_EXPIRED\x10\a\x12\x17\n" +
 	"\x13ACTION_STATUS_STALE\x10\b\x12\x1d\n" +
-	"\x19ACTION_STATUS_INTERRUPTED\x10\t2\xb2\x02\n" +
+	"\x19ACTION_STATUS_INTERRUPTED\x10\t2\x87\x03\n" +
 	"\fAgentService\x12?\n" +
-	"\x06Submit\x12\x19.airlock.v1.SubmitRequest\x1a\x1a.airlock.v1.SubmitResponse\x12E\n" +
+	"\x06Submit\x12\x19.airlock.v1.SubmitRequest\x1a\x1a.airlock.v1.SubmitResponse\x12S\n" +
+	"\fSubmitStream\x12\x1f.airlock.v1.SubmitStreamRequest\x1a .airlock.v1.SubmitStreamResponse0\x01\x12E\n" +
 	"\bEvaluate\x12\x1b.airlock.v1.EvaluateRequest\x1a\x1c.airlock.v1.EvaluateResponse\x12H\n" +
 	"\tGetAction\x12\x1c.airlock.v1.GetActionRequest\x1a\x1d.airlock.v1.GetActionResponse\x12P\n" +
 	"\vWatchAction\x12\x1e.airlock.v1.WatchActionRequest\x1a\x1f.airlock.v1.WatchActionResponse0\x01B9Z7github.com/airlock-dev/airlock/gen/airlock/v1;airlockv1b\x06proto3"
@@ -868,57 +1088,67 @@ func file_airlock_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_airlock_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_airlock_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_airlock_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_airlock_v1_agent_proto_goTypes = []any{
 	(ActionStatus)(0),             // 0: airlock.v1.ActionStatus
 	(*ActionRequest)(nil),         // 1: airlock.v1.ActionRequest
 	(*SubmitRequest)(nil),         // 2: airlock.v1.SubmitRequest
 	(*ActionFailure)(nil),         // 3: airlock.v1.ActionFailure
 	(*ActionRecord)(nil),          // 4: airlock.v1.ActionRecord
-	(*SubmitResponse)(nil),        // 5: airlock.v1.SubmitResponse
-	(*EvaluateRequest)(nil),       // 6: airlock.v1.EvaluateRequest
-	(*EvaluateResponse)(nil),      // 7: airlock.v1.EvaluateResponse
-	(*GetActionRequest)(nil),      // 8: airlock.v1.GetActionRequest
-	(*GetActionResponse)(nil),     // 9: airlock.v1.GetActionResponse
-	(*WatchActionRequest)(nil),    // 10: airlock.v1.WatchActionRequest
-	(*WatchActionResponse)(nil),   // 11: airlock.v1.WatchActionResponse
-	nil,                           // 12: airlock.v1.ActionRequest.LabelsEntry
-	(*Action)(nil),                // 13: airlock.v1.Action
-	(*Decision)(nil),              // 14: airlock.v1.Decision
-	(*Plan)(nil),                  // 15: airlock.v1.Plan
-	(*ActionResult)(nil),          // 16: airlock.v1.ActionResult
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*SubmitStreamRequest)(nil),   // 5: airlock.v1.SubmitStreamRequest
+	(*OutputChunk)(nil),           // 6: airlock.v1.OutputChunk
+	(*SubmitStreamResponse)(nil),  // 7: airlock.v1.SubmitStreamResponse
+	(*SubmitResponse)(nil),        // 8: airlock.v1.SubmitResponse
+	(*EvaluateRequest)(nil),       // 9: airlock.v1.EvaluateRequest
+	(*EvaluateResponse)(nil),      // 10: airlock.v1.EvaluateResponse
+	(*GetActionRequest)(nil),      // 11: airlock.v1.GetActionRequest
+	(*GetActionResponse)(nil),     // 12: airlock.v1.GetActionResponse
+	(*WatchActionRequest)(nil),    // 13: airlock.v1.WatchActionRequest
+	(*WatchActionResponse)(nil),   // 14: airlock.v1.WatchActionResponse
+	nil,                           // 15: airlock.v1.ActionRequest.LabelsEntry
+	(*Action)(nil),                // 16: airlock.v1.Action
+	(*Decision)(nil),              // 17: airlock.v1.Decision
+	(*Plan)(nil),                  // 18: airlock.v1.Plan
+	(*ActionResult)(nil),          // 19: airlock.v1.ActionResult
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
 }
 var file_airlock_v1_agent_proto_depIdxs = []int32{
-	13, // 0: airlock.v1.ActionRequest.action:type_name -> airlock.v1.Action
-	12, // 1: airlock.v1.ActionRequest.labels:type_name -> airlock.v1.ActionRequest.LabelsEntry
+	16, // 0: airlock.v1.ActionRequest.action:type_name -> airlock.v1.Action
+	15, // 1: airlock.v1.ActionRequest.labels:type_name -> airlock.v1.ActionRequest.LabelsEntry
 	1,  // 2: airlock.v1.SubmitRequest.request:type_name -> airlock.v1.ActionRequest
 	0,  // 3: airlock.v1.ActionRecord.status:type_name -> airlock.v1.ActionStatus
-	14, // 4: airlock.v1.ActionRecord.decision:type_name -> airlock.v1.Decision
-	15, // 5: airlock.v1.ActionRecord.plan:type_name -> airlock.v1.Plan
-	16, // 6: airlock.v1.ActionRecord.result:type_name -> airlock.v1.ActionResult
+	17, // 4: airlock.v1.ActionRecord.decision:type_name -> airlock.v1.Decision
+	18, // 5: airlock.v1.ActionRecord.plan:type_name -> airlock.v1.Plan
+	19, // 6: airlock.v1.ActionRecord.result:type_name -> airlock.v1.ActionResult
 	3,  // 7: airlock.v1.ActionRecord.failure:type_name -> airlock.v1.ActionFailure
-	17, // 8: airlock.v1.ActionRecord.created_at:type_name -> google.protobuf.Timestamp
-	17, // 9: airlock.v1.ActionRecord.updated_at:type_name -> google.protobuf.Timestamp
-	4,  // 10: airlock.v1.SubmitResponse.action:type_name -> airlock.v1.ActionRecord
-	1,  // 11: airlock.v1.EvaluateRequest.request:type_name -> airlock.v1.ActionRequest
-	14, // 12: airlock.v1.EvaluateResponse.decision:type_name -> airlock.v1.Decision
-	15, // 13: airlock.v1.EvaluateResponse.plan:type_name -> airlock.v1.Plan
-	4,  // 14: airlock.v1.GetActionResponse.action:type_name -> airlock.v1.ActionRecord
-	4,  // 15: airlock.v1.WatchActionResponse.action:type_name -> airlock.v1.ActionRecord
-	2,  // 16: airlock.v1.AgentService.Submit:input_type -> airlock.v1.SubmitRequest
-	6,  // 17: airlock.v1.AgentService.Evaluate:input_type -> airlock.v1.EvaluateRequest
-	8,  // 18: airlock.v1.AgentService.GetAction:input_type -> airlock.v1.GetActionRequest
-	10, // 19: airlock.v1.AgentService.WatchAction:input_type -> airlock.v1.WatchActionRequest
-	5,  // 20: airlock.v1.AgentService.Submit:output_type -> airlock.v1.SubmitResponse
-	7,  // 21: airlock.v1.AgentService.Evaluate:output_type -> airlock.v1.EvaluateResponse
-	9,  // 22: airlock.v1.AgentService.GetAction:output_type -> airlock.v1.GetActionResponse
-	11, // 23: airlock.v1.AgentService.WatchAction:output_type -> airlock.v1.WatchActionResponse
-	20, // [20:24] is the sub-list for method output_type
-	16, // [16:20] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	20, // 8: airlock.v1.ActionRecord.created_at:type_name -> google.protobuf.Timestamp
+	20, // 9: airlock.v1.ActionRecord.updated_at:type_name -> google.protobuf.Timestamp
+	17, // 10: airlock.v1.ActionRecord.recheck:type_name -> airlock.v1.Decision
+	20, // 11: airlock.v1.ActionRecord.expires_at:type_name -> google.protobuf.Timestamp
+	1,  // 12: airlock.v1.SubmitStreamRequest.request:type_name -> airlock.v1.ActionRequest
+	4,  // 13: airlock.v1.SubmitStreamResponse.action:type_name -> airlock.v1.ActionRecord
+	6,  // 14: airlock.v1.SubmitStreamResponse.output:type_name -> airlock.v1.OutputChunk
+	4,  // 15: airlock.v1.SubmitResponse.action:type_name -> airlock.v1.ActionRecord
+	1,  // 16: airlock.v1.EvaluateRequest.request:type_name -> airlock.v1.ActionRequest
+	17, // 17: airlock.v1.EvaluateResponse.decision:type_name -> airlock.v1.Decision
+	18, // 18: airlock.v1.EvaluateResponse.plan:type_name -> airlock.v1.Plan
+	4,  // 19: airlock.v1.GetActionResponse.action:type_name -> airlock.v1.ActionRecord
+	4,  // 20: airlock.v1.WatchActionResponse.action:type_name -> airlock.v1.ActionRecord
+	2,  // 21: airlock.v1.AgentService.Submit:input_type -> airlock.v1.SubmitRequest
+	5,  // 22: airlock.v1.AgentService.SubmitStream:input_type -> airlock.v1.SubmitStreamRequest
+	9,  // 23: airlock.v1.AgentService.Evaluate:input_type -> airlock.v1.EvaluateRequest
+	11, // 24: airlock.v1.AgentService.GetAction:input_type -> airlock.v1.GetActionRequest
+	13, // 25: airlock.v1.AgentService.WatchAction:input_type -> airlock.v1.WatchActionRequest
+	8,  // 26: airlock.v1.AgentService.Submit:output_type -> airlock.v1.SubmitResponse
+	7,  // 27: airlock.v1.AgentService.SubmitStream:output_type -> airlock.v1.SubmitStreamResponse
+	10, // 28: airlock.v1.AgentService.Evaluate:output_type -> airlock.v1.EvaluateResponse
+	12, // 29: airlock.v1.AgentService.GetAction:output_type -> airlock.v1.GetActionResponse
+	14, // 30: airlock.v1.AgentService.WatchAction:output_type -> airlock.v1.WatchActionResponse
+	26, // [26:31] is the sub-list for method output_type
+	21, // [21:26] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_airlock_v1_agent_proto_init() }
@@ -930,13 +1160,17 @@ func file_airlock_v1_agent_proto_init() {
 	file_airlock_v1_decision_proto_init()
 	file_airlock_v1_plan_proto_init()
 	file_airlock_v1_result_proto_init()
+	file_airlock_v1_agent_proto_msgTypes[6].OneofWrappers = []any{
+		(*SubmitStreamResponse_Action)(nil),
+		(*SubmitStreamResponse_Output)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_airlock_v1_agent_proto_rawDesc), len(file_airlock_v1_agent_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

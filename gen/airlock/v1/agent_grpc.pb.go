@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AgentService_Submit_FullMethodName      = "/airlock.v1.AgentService/Submit"
-	AgentService_Evaluate_FullMethodName    = "/airlock.v1.AgentService/Evaluate"
-	AgentService_GetAction_FullMethodName   = "/airlock.v1.AgentService/GetAction"
-	AgentService_WatchAction_FullMethodName = "/airlock.v1.AgentService/WatchAction"
+	AgentService_Submit_FullMethodName       = "/airlock.v1.AgentService/Submit"
+	AgentService_SubmitStream_FullMethodName = "/airlock.v1.AgentService/SubmitStream"
+	AgentService_Evaluate_FullMethodName     = "/airlock.v1.AgentService/Evaluate"
+	AgentService_GetAction_FullMethodName    = "/airlock.v1.AgentService/GetAction"
+	AgentService_WatchAction_FullMethodName  = "/airlock.v1.AgentService/WatchAction"
 )
 
 // AgentServiceClient is the client API for AgentService service.
@@ -37,6 +38,11 @@ type AgentServiceClient interface {
 	// pending human approval (ESCALATE). A retry with the same idempotency key
 	// returns the first answer and executes nothing twice.
 	Submit(ctx context.Context, in *SubmitRequest, opts ...grpc.CallOption) (*SubmitResponse, error)
+	// SubmitStream is Submit for long commands: it sends the action record as
+	// soon as the decision is recorded, then the command's output as it is
+	// produced, then the final record. Decision, audit and idempotency are
+	// exactly Submit's. For other kinds it sends the final record only.
+	SubmitStream(ctx context.Context, in *SubmitStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubmitStreamResponse], error)
 	// Evaluate is a dry run: the plan and the decision Submit would get. Nothing
 	// is executed and nothing is left pending.
 	Evaluate(ctx context.Context, in *EvaluateRequest, opts ...grpc.CallOption) (*EvaluateResponse, error)
@@ -67,6 +73,25 @@ func (c *agentServiceClient) Submit(ctx context.Context, in *SubmitRequest, opts
 	return out, nil
 }
 
+func (c *agentServiceClient) SubmitStream(ctx context.Context, in *SubmitStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubmitStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[0], AgentService_SubmitStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SubmitStreamRequest, SubmitStreamResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_SubmitStreamClient = grpc.ServerStreamingClient[SubmitStreamResponse]
+
 func (c *agentServiceClient) Evaluate(ctx context.Context, in *EvaluateRequest, opts ...grpc.CallOption) (*EvaluateResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EvaluateResponse)
@@ -89,7 +114,7 @@ func (c *agentServiceClient) GetAction(ctx context.Context, in *GetActionRequest
 
 func (c *agentServiceClient) WatchAction(ctx context.Context, in *WatchActionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchActionResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[0], AgentService_WatchAction_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &AgentService_ServiceDesc.Streams[1], AgentService_WatchAction_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +143,11 @@ type AgentServiceServer interface {
 	// pending human approval (ESCALATE). A retry with the same idempotency key
 	// returns the first answer and executes nothing twice.
 	Submit(context.Context, *SubmitRequest) (*SubmitResponse, error)
+	// SubmitStream is Submit for long commands: it sends the action record as
+	// soon as the decision is recorded, then the command's output as it is
+	// produced, then the final record. Decision, audit and idempotency are
+	// exactly Submit's. For other kinds it sends the final record only.
+	SubmitStream(*SubmitStreamRequest, grpc.ServerStreamingServer[SubmitStreamResponse]) error
 	// Evaluate is a dry run: the plan and the decision Submit would get. Nothing
 	// is executed and nothing is left pending.
 	Evaluate(context.Context, *EvaluateRequest) (*EvaluateResponse, error)
@@ -140,6 +170,9 @@ type UnimplementedAgentServiceServer struct{}
 
 func (UnimplementedAgentServiceServer) Submit(context.Context, *SubmitRequest) (*SubmitResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Submit not implemented")
+}
+func (UnimplementedAgentServiceServer) SubmitStream(*SubmitStreamRequest, grpc.ServerStreamingServer[SubmitStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method SubmitStream not implemented")
 }
 func (UnimplementedAgentServiceServer) Evaluate(context.Context, *EvaluateRequest) (*EvaluateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Evaluate not implemented")
@@ -188,6 +221,17 @@ func _AgentService_Submit_Handler(srv interface{}, ctx context.Context, dec func
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _AgentService_SubmitStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SubmitStreamRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AgentServiceServer).SubmitStream(m, &grpc.GenericServerStream[SubmitStreamRequest, SubmitStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AgentService_SubmitStreamServer = grpc.ServerStreamingServer[SubmitStreamResponse]
 
 func _AgentService_Evaluate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EvaluateRequest)
@@ -257,6 +301,11 @@ var AgentService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "SubmitStream",
+			Handler:       _AgentService_SubmitStream_Handler,
+			ServerStreams: true,
+		},
 		{
 			StreamName:    "WatchAction",
 			Handler:       _AgentService_WatchAction_Handler,
