@@ -12,10 +12,10 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/status"
 
-	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 	client "github.com/airlock-dev/airlock/clients/go"
 	"github.com/airlock-dev/airlock/config"
 	"github.com/airlock-dev/airlock/examples"
+	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 	"github.com/airlock-dev/airlock/server"
 )
 
