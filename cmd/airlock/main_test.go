@@ -34,13 +34,27 @@ func buildBinary(t *testing.T) string {
 
 var servingRE = regexp.MustCompile(`serving on (\S+) \(tcp\)`)
 
-// TestServeProcess runs the real binary: serve the example config on a free
-// port, answer a Submit and a health check, then drain on SIGTERM and exit 0.
-func TestServeProcess(t *testing.T) {
+// served is a running `airlock serve` process.
+type served struct {
+	bin, addr string
+	cmd       *exec.Cmd
+}
+
+// serveExample starts the binary on the example config on a free port.
+func serveExample(t *testing.T) *served {
+	t.Helper()
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	cfgPath, err := examples.Unpack(dir)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A root server runs commands as the workspace's owner, who must be
+	// able to reach it.
+	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := giveWorkspaceAway(dir); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(cfgPath)
@@ -52,6 +66,7 @@ func TestServeProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +74,6 @@ func TestServeProcess(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill() //nolint:errcheck // already exited on the happy path
 	addr := ""
 	sc := bufio.NewScanner(stderr)
 	var seen []string
@@ -77,6 +91,14 @@ func TestServeProcess(t *testing.T) {
 		for sc.Scan() { // keep draining the JSON log
 		}
 	}()
+	return &served{bin: bin, addr: addr, cmd: cmd}
+}
+
+// TestServeProcess runs the real binary: serve the example config on a free
+// port, answer a Submit and a health check, then drain on SIGTERM and exit 0.
+func TestServeProcess(t *testing.T) {
+	s := serveExample(t)
+	addr, cmd := s.addr, s.cmd
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -142,5 +164,52 @@ func TestBadConfigNamesKey(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "workspaces[0].environment") {
 		t.Errorf("error does not name the key:\n%s", out)
+	}
+}
+
+// TestApprovalsCLI: an approver lists, shows and approves from the command
+// line; a rejection without a comment is refused.
+func TestApprovalsCLI(t *testing.T) {
+	s := serveExample(t)
+	c, err := client.Dial(s.addr, client.Options{Token: "demo-agent-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := c.Agent.Submit(context.Background(), &airlockv1.SubmitRequest{Request: &airlockv1.ActionRequest{
+		Workspace: "demo", Intent: "scale up",
+		Action: &airlockv1.Action{Kind: &airlockv1.Action_EditFile{EditFile: &airlockv1.EditFile{Path: "deploy/service.yaml", OldText: "replicas: 3", NewText: "replicas: 7"}}},
+	}})
+	if err != nil || resp.GetAction().GetStatus() != airlockv1.ActionStatus_ACTION_STATUS_PENDING_APPROVAL {
+		t.Fatalf("%v %v", resp, err)
+	}
+	id := resp.GetAction().GetActionId()
+	run := func(token string, args ...string) (string, error) {
+		cmd := exec.Command(s.bin, append([]string{"approvals", "--addr", s.addr, "--token", token}, args...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("demo-bob-token", "list")
+	if err != nil || !strings.Contains(out, id) || !strings.Contains(out, "deploy/service.yaml") {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	out, err = run("demo-bob-token", "show", id)
+	if err != nil || !strings.Contains(out, "+replicas: 7") || !strings.Contains(out, "scale up") || !strings.Contains(out, "may vote") {
+		t.Fatalf("show: %v\n%s", err, out)
+	}
+	if out, err = run("demo-bob-token", "reject", id); err == nil {
+		t.Fatalf("reject without comment succeeded:\n%s", out)
+	}
+	out, err = run("demo-agent-token", "approve", id)
+	if err == nil || !strings.Contains(out, "PermissionDenied") {
+		t.Fatalf("agent approved its own action: %v\n%s", err, out)
+	}
+	out, err = run("demo-bob-token", "approve", id, "--comment", "ok")
+	if err != nil || !strings.Contains(out, "succeeded") {
+		t.Fatalf("approve: %v\n%s", err, out)
+	}
+	out, err = run("demo-bob-token", "list", "--json")
+	if err != nil || strings.TrimSpace(out) != "" {
+		t.Fatalf("list after approval: %v\n%s", err, out)
 	}
 }

@@ -1,0 +1,109 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"strings"
+
+	client "github.com/airlock-dev/airlock/clients/go"
+	"github.com/airlock-dev/airlock/clients/go/clienttest"
+)
+
+func ExampleDial() {
+	c, err := client.Dial(srv.Addr, client.Options{Token: clienttest.AgentToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	rec, err := c.ReadFile(context.Background(), "dev", "src/app.go", client.WithIntent("understand the app"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	content := string(rec.GetResult().GetReadFile().GetContent())
+	fmt.Println(rec.GetStatus())
+	fmt.Println(strings.SplitN(content, "\n", 2)[0])
+	// Output:
+	// ACTION_STATUS_SUCCEEDED
+	// package app
+}
+
+func ExampleIsDenied() {
+	c, err := client.Dial(srv.Addr, client.Options{Token: clienttest.AgentToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	// A denial is an answer, not an error: nothing ran, and the reasons
+	// say why.
+	rec, err := c.ReadFile(context.Background(), "dev", ".env")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(client.IsDenied(rec))
+	for _, r := range rec.GetDecision().GetReasons() {
+		fmt.Println(r.GetRuleId())
+	}
+	// Output:
+	// true
+	// secrets.touch
+}
+
+func ExampleClient_EditFile() {
+	c, err := client.Dial(srv.Addr, client.Options{Token: clienttest.AgentToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	// Retries make the call safe to repeat after a broken connection: an
+	// idempotency key is generated, so the edit happens at most once.
+	rec, err := c.EditFile(context.Background(), "dev", "notes/todo.txt", "two", "2",
+		client.WithRetries(3), client.WithSession("example"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(rec.GetPlan().GetPaths()[0].GetDiff())
+	// Output:
+	// --- a/notes/todo.txt
+	// +++ b/notes/todo.txt
+	// @@ -1,3 +1,3 @@
+	//  one
+	// -two
+	// +2
+	//  three
+}
+
+func ExampleReason() {
+	c, err := client.Dial(srv.Addr, client.Options{Token: clienttest.AgentToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	// Allowed by policy, but the text is not in the file: an error whose
+	// reason a program can switch on.
+	_, err = c.EditFile(context.Background(), "dev", "README.md", "no such text", "x")
+	fmt.Println(client.Reason(err))
+	fmt.Println(client.Metadata(err)["matches"])
+	fmt.Println(client.ActionID(err) != "")
+	// Output:
+	// ERROR_REASON_EDIT_MISMATCH
+	// 0
+	// true
+}
+
+func ExampleIsPending() {
+	c, err := client.Dial(srv.Addr, client.Options{Token: clienttest.AgentToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	rec, err := c.EditFile(context.Background(), "dev", "deploy/service.yaml", "replicas: 3", "replicas: 4",
+		client.WithIntent("more capacity"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ap := rec.GetDecision().GetApproval()
+	fmt.Println(client.IsPending(rec), ap.GetRoles(), ap.GetApprovals())
+	// Output:
+	// true [senior] 1
+}
