@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"strings"
+	"time"
 
 	client "github.com/airlock-dev/airlock/clients/go"
 	"github.com/airlock-dev/airlock/clients/go/clienttest"
@@ -79,16 +80,34 @@ func ExampleReason() {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	// Allowed by policy, but the text is not in the file: an error whose
-	// reason a program can switch on.
-	_, err = c.EditFile(context.Background(), "dev", "README.md", "no such text", "x")
+	// Allowed by policy, but the file is not there: an error whose reason a
+	// program can switch on, naming the recorded action.
+	_, err = c.ReadFile(context.Background(), "dev", "src/missing.go")
 	fmt.Println(client.Reason(err))
-	fmt.Println(client.Metadata(err)["matches"])
 	fmt.Println(client.ActionID(err) != "")
+	// A path that leaves the workspace is refused before any policy runs.
+	_, err = c.ReadFile(context.Background(), "dev", "../../etc/passwd")
+	fmt.Println(client.Reason(err))
 	// Output:
-	// ERROR_REASON_EDIT_MISMATCH
-	// 0
+	// ERROR_REASON_FILE_NOT_FOUND
 	// true
+	// ERROR_REASON_WORKSPACE_ESCAPE
+}
+
+func ExampleClient_Exec() {
+	c, err := client.Dial(srv.Addr, client.Options{Token: clienttest.AgentToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	rec, err := c.Exec(context.Background(), "dev", []string{"ls", "src"}, client.Timeout(10*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := rec.GetResult().GetExec()
+	fmt.Printf("exit %d: %s", x.GetExitCode(), x.GetStdout())
+	// Output:
+	// exit 0: app.go
 }
 
 func ExampleIsPending() {

@@ -321,4 +321,3 @@ func printJSON(w io.Writer, m proto.Message) {
 	}
 	fmt.Fprintln(w, string(raw))
 }
-

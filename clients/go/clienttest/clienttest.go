@@ -152,6 +152,11 @@ func (s *Server) writeFiles() error {
 			return err
 		}
 	}
+	if os.Geteuid() == 0 {
+		if err := giveToNobody(s.Dir, s.Root); err != nil {
+			return err
+		}
+	}
 	policies := filepath.Join(s.Dir, "policies")
 	if err := copyPolicies(policies); err != nil {
 		return err
@@ -205,5 +210,21 @@ func copyPolicies(dir string) error {
 			return err
 		}
 		return os.WriteFile(dst, raw, 0o644)
+	})
+}
+
+// giveToNobody prepares the workspace for commands under a root server,
+// which runs them as the workspace's owner and refuses a root-owned one.
+func giveToNobody(dir, ws string) error {
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return filepath.WalkDir(ws, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, 65534, 65534)
 	})
 }
