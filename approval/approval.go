@@ -11,6 +11,7 @@ import (
 
 	"github.com/airlock-dev/airlock/audit"
 	"github.com/airlock-dev/airlock/auth"
+	"github.com/airlock-dev/airlock/metrics"
 	"github.com/airlock-dev/airlock/pipeline"
 	"github.com/airlock-dev/airlock/plan"
 	"github.com/airlock-dev/airlock/policy"
@@ -59,6 +60,8 @@ type Deps struct {
 	Log      *zap.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Metrics gets the pending count after each sweep (nil: none).
+	Metrics *metrics.Metrics
 }
 
 // Service runs the approval workflow. Safe for concurrent use.
@@ -260,6 +263,11 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	})
 	if err != nil {
 		return 0, err
+	}
+	if s.d.Metrics != nil {
+		if all, err := s.d.Store.ListActions(ctx, store.ActionFilter{Statuses: []store.Status{store.StatusPendingApproval}, Limit: 1000}); err == nil {
+			s.d.Metrics.Pending(len(all) - len(rows))
+		}
 	}
 	n := 0
 	for _, a := range rows {

@@ -26,6 +26,7 @@ import (
 // Config is the whole file.
 type Config struct {
 	Listen     Listen        `yaml:"listen"`
+	Admin      Admin         `yaml:"admin"`
 	Store      Store         `yaml:"store"`
 	Policy     Policy        `yaml:"policy"`
 	Limits     Limits        `yaml:"limits"`
@@ -52,6 +53,15 @@ type Listen struct {
 	MaxMessageBytes int `yaml:"max_message_bytes"`
 	// ShutdownGrace is how long in-flight calls get on SIGTERM (default 10s).
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+}
+
+// Admin configures the admin HTTP listener: Prometheus metrics, health and
+// readiness, and optionally pprof. Keep it off the network agents reach.
+type Admin struct {
+	// Address is host:port; empty disables it.
+	Address string `yaml:"address"`
+	// Pprof serves /debug/pprof/ there.
+	Pprof bool `yaml:"pprof"`
 }
 
 // TLS configures the server certificate.

@@ -90,10 +90,12 @@ func (p *Pipeline) ExecuteApproved(ctx context.Context, id string) (*Record, err
 	if err != nil {
 		return nil, err
 	}
+	start := p.d.Now()
 	ev := p.baseEvent(id, req)
 	ev.Environment, ev.Digest, ev.Paths = rec.Environment, rec.Plan.Digest, rec.Plan.AllPaths
 	finish := func(status store.Status, f *Failure, res *Result, delta store.SessionDelta, typ audit.Type) (*Record, error) {
 		rec.Status, rec.Failure, rec.Result, rec.UpdatedAt = status, f, res, p.d.Now().UTC()
+		p.d.Metrics.Execution(rec.Kind, rec.Workspace, string(status), p.d.Now().Sub(start))
 		row := &store.Action{Status: status, Record: mustJSON(rec), UpdatedAt: rec.UpdatedAt}
 		if err := p.d.Store.UpdateAction(context.WithoutCancel(ctx), id, store.StatusRunning, row, delta); err != nil {
 			p.d.Log.Error("storing approved action outcome failed", zap.String("action_id", id), zap.Error(err))

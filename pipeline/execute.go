@@ -112,6 +112,7 @@ func (p *Pipeline) run(ctx context.Context, ws *Workspace, pl *plan.Plan, a *pla
 	}
 	res, err := sandbox.Run(ctx, p.d.Sandbox, spec)
 	if err != nil {
+		p.d.Metrics.SandboxFailure()
 		return nil, &Error{Reason: ReasonSandboxUnavailable, Msg: "the command sandbox could not start", Err: err}
 	}
 	return &Result{Exec: &ExecResult{

@@ -15,6 +15,7 @@ import (
 
 	"github.com/airlock-dev/airlock/audit"
 	"github.com/airlock-dev/airlock/auth"
+	"github.com/airlock-dev/airlock/metrics"
 	"github.com/airlock-dev/airlock/plan"
 	"github.com/airlock-dev/airlock/policy"
 	"github.com/airlock-dev/airlock/sandbox"
@@ -48,6 +49,8 @@ type Deps struct {
 	ReaderRoles []string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Metrics records decisions and executions (nil: none).
+	Metrics *metrics.Metrics
 	// OnEscalate, when set, is told about each new pending action after it
 	// is recorded (the approval webhook); it must not block.
 	OnEscalate func(*Record)
@@ -124,6 +127,7 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 	}
 	in := p.input(req, ws, pl, session, totals, start)
 	d := p.d.Decider.Decide(ctx, in)
+	p.d.Metrics.Decision(string(req.Action.Kind), ws.Name, string(d.Effect), p.d.Now().Sub(start))
 
 	// 3. Record the decision durably before anything executes.
 	rec := &Record{
@@ -159,6 +163,7 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 	decided.DurationMS = ms(p.d.Now().Sub(start))
 	if err := p.d.Audit.Record(ctx, decided); err != nil {
 		// Nothing runs without its decision on record.
+		p.d.Metrics.AuditWriteError()
 		p.abandon(id, rec, err)
 		return nil, p.storeFailed(ev, err)
 	}
@@ -190,6 +195,7 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 		done.Type, done.Result = audit.TypeActionExecuted, res.summary()
 		delta = store.SessionDelta{Actions: 1, FilesChanged: pl.Facts.FilesChanged, LinesChanged: pl.Facts.LinesAdded + pl.Facts.LinesRemoved}
 	}
+	p.d.Metrics.Execution(rec.Kind, ws.Name, string(rec.Status), p.d.Now().Sub(execStart))
 	row.Status, row.Record, row.UpdatedAt = rec.Status, mustJSON(rec), rec.UpdatedAt
 	if err := p.d.Store.UpdateAction(ctx, id, store.StatusRunning, row, delta); err != nil {
 		// The action ran; its outcome is logged below and the row is
@@ -197,6 +203,7 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 		p.d.Log.Error("storing action outcome failed", zap.String("action_id", id), zap.Error(err))
 	}
 	if err := p.d.Audit.Record(context.WithoutCancel(ctx), done); err != nil {
+		p.d.Metrics.AuditWriteError()
 		p.d.Log.Error("auditing action outcome failed", zap.String("action_id", id), zap.Error(err))
 	}
 	if xerr != nil {

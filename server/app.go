@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/airlock-dev/airlock/approval"
 	"github.com/airlock-dev/airlock/audit"
 	"github.com/airlock-dev/airlock/config"
+	"github.com/airlock-dev/airlock/metrics"
 	"github.com/airlock-dev/airlock/pipeline"
 	"github.com/airlock-dev/airlock/policy"
 	"github.com/airlock-dev/airlock/sandbox/files"
@@ -31,6 +33,7 @@ type App struct {
 	Store     store.Store
 	Recorder  *audit.Recorder
 	Approvals *approval.Service
+	Metrics   *metrics.Metrics
 	roots     []*files.Root
 }
 
@@ -53,7 +56,7 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 	if o.now == nil {
 		o.now = time.Now
 	}
-	a := &App{Config: cfg, Log: log}
+	a := &App{Config: cfg, Log: log, Metrics: metrics.New()}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -103,12 +106,12 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 	pipe, err := pipeline.New(pipeline.Deps{
 		Decider: a.Engine, Store: st, Audit: a.Recorder, Log: log, Workspaces: wss, Limits: lim,
 		Sandbox: cfg.Sandbox, ReaderRoles: []string{"auditor", "admin"}, Now: o.now,
-		OnEscalate: func(r *pipeline.Record) { a.Approvals.Escalated(r) },
+		OnEscalate: func(r *pipeline.Record) { a.Approvals.Escalated(r) }, Metrics: a.Metrics,
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.Approvals = approval.New(cfg.Approvals, approval.Deps{Pipeline: pipe, Store: st, Audit: a.Recorder, Log: log, Now: o.now})
+	a.Approvals = approval.New(cfg.Approvals, approval.Deps{Pipeline: pipe, Store: st, Audit: a.Recorder, Log: log, Now: o.now, Metrics: a.Metrics})
 	tokens, err := cfg.Tokens()
 	if err != nil {
 		return nil, err
@@ -121,6 +124,12 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 		return nil, err
 	}
 	return a, nil
+}
+
+// AdminHandler is the admin HTTP handler (metrics, health, readiness).
+func (a *App) AdminHandler() http.Handler {
+	return adminHandler(a.Config.Admin.Pprof, a.Metrics, a.Store,
+		func() bool { return a.Engine.Revision() != "" })
 }
 
 // Listen opens the configured listeners: TCP (refusing plaintext on a
@@ -158,6 +167,16 @@ func (a *App) Serve(ctx context.Context, ls []net.Listener) error {
 	swept := make(chan struct{})
 	go func() { a.Approvals.Run(sweepCtx); close(swept) }()
 	defer func() { stopSweep(); <-swept }()
+	if addr := a.Config.Admin.Address; addr != "" {
+		al, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		hs := &http.Server{Handler: a.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = hs.Serve(al) }()
+		defer hs.Close()
+		a.Log.Info("admin listening", zap.String("address", al.Addr().String()), zap.Bool("pprof", a.Config.Admin.Pprof))
+	}
 	errc := make(chan error, len(ls))
 	for _, l := range ls {
 		a.Log.Info("listening", zap.String("address", l.Addr().String()), zap.String("network", l.Addr().Network()),

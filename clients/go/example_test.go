@@ -100,14 +100,14 @@ func ExampleClient_Exec() {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	rec, err := c.Exec(context.Background(), "dev", []string{"ls", "src"}, client.Timeout(10*time.Second))
+	rec, err := c.Exec(context.Background(), "dev", []string{"ls", "tests"}, client.Timeout(10*time.Second))
 	if err != nil {
 		log.Fatal(err)
 	}
 	x := rec.GetResult().GetExec()
 	fmt.Printf("exit %d: %s", x.GetExitCode(), x.GetStdout())
 	// Output:
-	// exit 0: app.go
+	// exit 0: app_test.go
 }
 
 func ExampleIsPending() {

@@ -33,6 +33,7 @@ const (
 // Server is one running PostgreSQL cluster owned by this process.
 type Server struct {
 	dir      string // temporary root: data/, sock/, log
+	durable  bool
 	port     int
 	password string
 
@@ -48,9 +49,25 @@ type Server struct {
 	stopErr  error
 }
 
+// ServerOption configures NewServer.
+type ServerOption func(*serverConfig)
+
+type serverConfig struct {
+	durable bool
+}
+
+// Durable keeps fsync and synchronous commit on, for benchmarks that
+// compare against a store that syncs every commit. Without it the server
+// trades crash safety (irrelevant for a throwaway cluster) for speed.
+func Durable() ServerOption { return func(c *serverConfig) { c.durable = true } }
+
 // NewServer starts a dedicated server; the caller must Stop it. Most tests
 // want Start (a database on the shared server) instead.
-func NewServer(ctx context.Context) (*Server, error) {
+func NewServer(ctx context.Context, opts ...ServerOption) (*Server, error) {
+	var sc serverConfig
+	for _, o := range opts {
+		o(&sc)
+	}
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -63,7 +80,7 @@ func NewServer(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: temp dir: %w", err)
 	}
-	s := &Server{dir: dir, password: randomHex(16), exited: make(chan struct{})}
+	s := &Server{dir: dir, password: randomHex(16), exited: make(chan struct{}), durable: sc.durable}
 	if err := s.setup(ctx, bin, cred); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -174,18 +191,19 @@ func (s *Server) start(ctx context.Context, bin string, cred *syscall.Credential
 	if err != nil {
 		return fmt.Errorf("pgtest: log file: %w", err)
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"),
+	args := []string{
 		"-D", filepath.Join(s.dir, "data"),
 		"-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories="+filepath.Join(s.dir, "sock"),
-		"-c", "fsync=off",
-		"-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off",
+		"-c", "unix_socket_directories=" + filepath.Join(s.dir, "sock"),
 		"-c", "max_connections=300",
 		"-c", "shared_buffers=64MB",
 		"-c", "log_min_messages=warning",
-	)
+	}
+	if !s.durable {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
 	cmd.Dir = s.dir
 	cmd.Env = childEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
