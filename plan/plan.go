@@ -109,7 +109,9 @@ func (b *builder) observe(raw, op string, withContent bool) (string, files.Info,
 	pp.Op = op
 	pp.Exists = info.Exists
 	pp.IsDir = info.IsDir
-	pp.Size = info.Size
+	if info.IsRegular {
+		pp.Size = info.Size // a directory's size is the file system's business
+	}
 	var content []byte
 	if info.Exists && info.IsRegular && withContent {
 		c, _, err := b.root.ReadFile(clean)

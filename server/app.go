@@ -102,6 +102,13 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 		return nil, fmt.Errorf("store: marking interrupted actions: %w", err)
 	} else if len(ids) > 0 {
 		log.Warn("actions interrupted by the previous stop", zap.Strings("action_ids", ids))
+		for _, id := range ids {
+			ev := audit.Event{Type: audit.TypeActionInterrupted, ActionID: id,
+				ErrorMessage: "the server stopped while the action was running; its outcome is unknown"}
+			if err := a.Recorder.Record(ctx, ev); err != nil {
+				return nil, fmt.Errorf("audit: recording interrupted action %s: %w", id, err)
+			}
+		}
 	}
 	pipe, err := pipeline.New(pipeline.Deps{
 		Decider: a.Engine, Store: st, Audit: a.Recorder, Log: log, Workspaces: wss, Limits: lim,

@@ -116,8 +116,8 @@ func ExampleIsPending() {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	rec, err := c.EditFile(context.Background(), "dev", "deploy/service.yaml", "replicas: 3", "replicas: 4",
-		client.WithIntent("more capacity"))
+	rec, err := c.WriteFile(context.Background(), "dev", "deploy/canary.yaml", []byte("replicas: 1\n"),
+		client.WithIntent("try a canary"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -18,9 +18,9 @@ import (
 
 // BenchmarkDecisions measures what one allowed action costs the store:
 // CreateAction, UpdateAction (running to succeeded, with session totals)
-// and one audit record, from many goroutines at once. Both stores sync
-// every commit (PostgreSQL runs a dedicated durable server here, not the
-// fsync=off test server).
+// and one audit record, from many goroutines at once. sqlite and postgres
+// both sync every commit (PostgreSQL runs a dedicated durable server);
+// postgres-fsync-off uses the test server, for reference only.
 func BenchmarkDecisions(b *testing.B) {
 	backends := []struct {
 		name string
@@ -41,6 +41,14 @@ func BenchmarkDecisions(b *testing.B) {
 			}
 			b.Cleanup(func() { _ = srv.Stop() })
 			st, err := postgres.Open(b.Context(), srv.NewDatabase(b))
+			if err != nil {
+				b.Fatalf("postgres.Open: %v", err)
+			}
+			return st
+		}},
+		{"postgres-fsync-off", func(b *testing.B) store.Store {
+			// The shared test server: shows what the sync costs.
+			st, err := postgres.Open(b.Context(), pgtest.Start(b))
 			if err != nil {
 				b.Fatalf("postgres.Open: %v", err)
 			}
