@@ -47,7 +47,7 @@ func (s *Store) AddVote(ctx context.Context, v store.Vote) (err error) {
 	if err != nil {
 		return fmt.Errorf("sqlite: add vote on %q: read action: %w", v.ActionID, err)
 	}
-	if false && store.Status(status) != store.StatusPendingApproval {
+	if store.Status(status) != store.StatusPendingApproval {
 		return store.ErrConflict
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO votes (action_id, principal, kind, comment, created_at)
