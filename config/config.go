@@ -34,7 +34,12 @@ type Config struct {
 	Approvals  approval.Conf `yaml:"approvals"`
 	Log        Log           `yaml:"log"`
 	Workspaces []Workspace   `yaml:"workspaces"`
-	Principals []Principal   `yaml:"principals"`
+	// ReplicaID names this server among replicas sharing a PostgreSQL store
+	// (default: the host name). It must be stable across restarts and unique
+	// among replicas: at start a replica marks the actions it was running
+	// when it stopped as interrupted, and only those.
+	ReplicaID  string      `yaml:"replica_id"`
+	Principals []Principal `yaml:"principals"`
 
 	// dir is the directory relative paths are resolved against.
 	dir string
@@ -70,10 +75,14 @@ type TLS struct {
 	KeyFile  string `yaml:"key_file"`
 }
 
-// Store selects persistence.
+// Store selects persistence: the embedded SQLite file, or PostgreSQL when
+// postgres is set (many replicas share one database).
 type Store struct {
 	// Path is the SQLite database file (default .airlock/airlock.db).
 	Path string `yaml:"path"`
+	// Postgres is a PostgreSQL connection string
+	// ("postgres://user:pass@host/db"); use ${VAR} for the password.
+	Postgres string `yaml:"postgres"`
 }
 
 // Policy configures the policy engine.
@@ -231,6 +240,12 @@ func (c *Config) SetDefaults() {
 	}
 	c.Sandbox.SetDefaults()
 	c.Approvals.SetDefaults()
+	if c.ReplicaID == "" {
+		c.ReplicaID, _ = os.Hostname()
+		if c.ReplicaID == "" {
+			c.ReplicaID = "airlock"
+		}
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -287,6 +302,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Listen.MaxMessageBytes < 1<<16 || c.Listen.MaxMessageBytes > 1<<30 {
 		return bad("listen.max_message_bytes", "must be between 64 KiB and 1 GiB")
+	}
+	if c.Store.Postgres != "" && !strings.HasPrefix(c.Store.Postgres, "postgres://") && !strings.HasPrefix(c.Store.Postgres, "postgresql://") {
+		return bad("store.postgres", "must be a postgres:// URL")
 	}
 	if c.Policy.Dir == "" {
 		return bad("policy.dir", "required")

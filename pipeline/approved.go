@@ -68,7 +68,7 @@ func (p *Pipeline) Finish(ctx context.Context, id string, to store.Status, typ a
 // whether this caller won.
 func (p *Pipeline) Claim(ctx context.Context, rec *Record) (bool, error) {
 	rec.Status, rec.UpdatedAt = store.StatusRunning, p.d.Now().UTC()
-	row := &store.Action{Status: store.StatusRunning, Record: mustJSON(rec), UpdatedAt: rec.UpdatedAt}
+	row := &store.Action{Status: store.StatusRunning, Record: mustJSON(rec), UpdatedAt: rec.UpdatedAt, Owner: p.d.ReplicaID}
 	err := p.d.Store.UpdateAction(ctx, rec.ID, store.StatusPendingApproval, row, store.SessionDelta{})
 	switch {
 	case errors.Is(err, store.ErrConflict):

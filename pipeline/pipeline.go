@@ -49,6 +49,9 @@ type Deps struct {
 	ReaderRoles []string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// ReplicaID names this server among replicas sharing a store; it owns
+	// the actions it runs (see store.Action.Owner).
+	ReplicaID string
 	// Metrics records decisions and executions (nil: none).
 	Metrics *metrics.Metrics
 	// OnEscalate, when set, is told about each new pending action after it
@@ -143,7 +146,7 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 	row := &store.Action{
 		ID: id, Principal: req.Principal.ID, Workspace: ws.Name, SessionID: session, Kind: rec.Kind,
 		IdempotencyKey: req.IdempotencyKey, RequestDigest: reqDigest, Status: rec.Status,
-		Request: stored, Record: mustJSON(rec), CreatedAt: start, UpdatedAt: start,
+		Request: stored, Record: mustJSON(rec), CreatedAt: start, UpdatedAt: start, Owner: p.d.ReplicaID,
 	}
 	if d.Effect == policy.Escalate && d.Approval != nil {
 		row.ExpiresAt = start.Add(time.Duration(d.Approval.TTLSeconds) * time.Second)

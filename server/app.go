@@ -20,6 +20,7 @@ import (
 	"github.com/airlock-dev/airlock/policy"
 	"github.com/airlock-dev/airlock/sandbox/files"
 	"github.com/airlock-dev/airlock/store"
+	"github.com/airlock-dev/airlock/store/postgres"
 	"github.com/airlock-dev/airlock/store/sqlite"
 )
 
@@ -71,12 +72,9 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o700); err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	st, err := sqlite.Open(ctx, cfg.Store.Path)
+	st, err := OpenStore(ctx, cfg.Store)
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, err
 	}
 	a.Store = st
 	a.Recorder, err = audit.NewRecorder(ctx, st, log)
@@ -98,7 +96,7 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 		a.roots = append(a.roots, root)
 		wss = append(wss, &pipeline.Workspace{Name: w.Name, Environment: w.Environment, Labels: w.Labels, Root: root})
 	}
-	if ids, err := st.MarkInterrupted(ctx, pipeline.InterruptedRecord); err != nil {
+	if ids, err := st.MarkInterrupted(ctx, cfg.ReplicaID, pipeline.InterruptedRecord); err != nil {
 		return nil, fmt.Errorf("store: marking interrupted actions: %w", err)
 	} else if len(ids) > 0 {
 		log.Warn("actions interrupted by the previous stop", zap.Strings("action_ids", ids))
@@ -112,7 +110,7 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 	}
 	pipe, err := pipeline.New(pipeline.Deps{
 		Decider: a.Engine, Store: st, Audit: a.Recorder, Log: log, Workspaces: wss, Limits: lim,
-		Sandbox: cfg.Sandbox, ReaderRoles: []string{"auditor", "admin"}, Now: o.now,
+		Sandbox: cfg.Sandbox, ReaderRoles: []string{"auditor", "admin"}, Now: o.now, ReplicaID: cfg.ReplicaID,
 		OnEscalate: func(r *pipeline.Record) { a.Approvals.Escalated(r) }, Metrics: a.Metrics,
 	})
 	if err != nil {
@@ -131,6 +129,26 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 		return nil, err
 	}
 	return a, nil
+}
+
+// OpenStore opens the configured store: PostgreSQL when store.postgres is
+// set (migrations applied), else the SQLite file.
+func OpenStore(ctx context.Context, c config.Store) (store.Store, error) {
+	if c.Postgres != "" {
+		st, err := postgres.Open(ctx, c.Postgres)
+		if err != nil {
+			return nil, fmt.Errorf("store: postgres: %w", err)
+		}
+		return st, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(c.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	st, err := sqlite.Open(ctx, c.Path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return st, nil
 }
 
 // AdminHandler is the admin HTTP handler (metrics, health, readiness).

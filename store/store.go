@@ -84,6 +84,9 @@ type Action struct {
 	UpdatedAt time.Time
 	// ExpiresAt is set for pending actions.
 	ExpiresAt time.Time
+	// Owner is the replica that moved the action to running (CreateAction
+	// and UpdateAction store it with that status); MarkInterrupted uses it.
+	Owner string
 }
 
 // SessionDelta is added to a session's totals when an action completes.
@@ -114,9 +117,11 @@ type Actions interface {
 	GetAction(ctx context.Context, id string) (*Action, error)
 	// SessionTotals returns the totals of (principal, session); zero if none.
 	SessionTotals(ctx context.Context, principal, session string) (SessionTotals, error)
-	// MarkInterrupted moves every running action to interrupted (at start-up,
-	// after a crash) and returns their ids.
-	MarkInterrupted(ctx context.Context, record func(*Action) []byte) ([]string, error)
+	// MarkInterrupted moves every running action owned by owner to
+	// interrupted (at start-up, after a crash of that replica) and returns
+	// their ids. Running actions of other owners (live replicas) are left
+	// alone.
+	MarkInterrupted(ctx context.Context, owner string, record func(*Action) []byte) ([]string, error)
 }
 
 // AuditRecord is one stored, chained audit event.
