@@ -29,6 +29,10 @@ const (
 	TypeActionInterrupted Type = "action.interrupted"
 )
 
+// TypePolicyShadowDiff: the shadow policy decided differently from the
+// enforced one (Effect, PolicyRevision vs Shadow*).
+const TypePolicyShadowDiff Type = "policy.shadow_diff"
+
 // Event types for escalations. The request itself is the action.decided
 // event with effect "escalate".
 const (
@@ -107,6 +111,15 @@ type Event struct {
 	Voter   string `json:"voter,omitempty"`
 	Vote    string `json:"vote,omitempty"`
 	Comment string `json:"comment,omitempty"`
+	// Enforcement is "audit-only" when the workspace records decisions
+	// without enforcing them; WouldEffect is then the policy's own effect.
+	Enforcement string `json:"enforcement,omitempty"`
+	WouldEffect string `json:"would_effect,omitempty"`
+	// ShadowEffect, ShadowRevision and ShadowRules are the shadow policy's
+	// decision in a policy.shadow_diff event.
+	ShadowEffect   string   `json:"shadow_effect,omitempty"`
+	ShadowRevision string   `json:"shadow_revision,omitempty"`
+	ShadowRules    []string `json:"shadow_rules,omitempty"`
 }
 
 // Reason is one policy rule that matched. It mirrors policy.Reason's JSON

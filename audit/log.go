@@ -49,6 +49,13 @@ func eventFields(ev *Event, hash string) []zap.Field {
 	str("voter", ev.Voter)
 	str("vote", ev.Vote)
 	str("comment", ev.Comment)
+	str("enforcement", ev.Enforcement)
+	str("would_effect", ev.WouldEffect)
+	str("shadow_effect", ev.ShadowEffect)
+	str("shadow_revision", ev.ShadowRevision)
+	if len(ev.ShadowRules) > 0 {
+		f = append(f, zap.Strings("shadow_rules", ev.ShadowRules))
+	}
 	str("hash", hash)
 	return f
 }

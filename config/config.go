@@ -93,6 +93,9 @@ type Policy struct {
 	Query string `yaml:"query"`
 	// Timeout bounds one evaluation (default 250ms); exceeding it denies.
 	Timeout time.Duration `yaml:"timeout"`
+	// ShadowDir is a candidate policy evaluated beside the enforced one;
+	// differences are audited, never enforced.
+	ShadowDir string `yaml:"shadow_dir"`
 	// ApprovalRoles, Approvals and ApprovalTTL are the defaults for
 	// escalations that do not name them.
 	ApprovalRoles []string      `yaml:"approval_roles"`
@@ -123,6 +126,10 @@ type Workspace struct {
 	Root        string            `yaml:"root"`
 	Environment string            `yaml:"environment"`
 	Labels      map[string]string `yaml:"labels"`
+	// Enforcement is "enforce" (default) or "audit-only": decisions are
+	// recorded but would-be denials and escalations are allowed, with a
+	// warning at start and in every affected audit event. For rollout only.
+	Enforcement string `yaml:"enforcement"`
 }
 
 // Principal is a caller identity.
@@ -256,6 +263,7 @@ func (c *Config) SetDefaults() {
 	}
 	c.Store.Path = c.Abs(c.Store.Path)
 	c.Policy.Dir = c.Abs(c.Policy.Dir)
+	c.Policy.ShadowDir = c.Abs(c.Policy.ShadowDir)
 	if c.Log.File != "" {
 		c.Log.File = c.Abs(c.Log.File)
 	}
@@ -364,6 +372,9 @@ func (c *Config) Validate() error {
 		}
 		if !envs[w.Environment] {
 			return bad(key+".environment", "%q is not dev, test, staging or prod", w.Environment)
+		}
+		if w.Enforcement != "" && w.Enforcement != "enforce" && w.Enforcement != "audit-only" {
+			return bad(key+".enforcement", "%q is not enforce or audit-only", w.Enforcement)
 		}
 	}
 	if len(c.Principals) == 0 {

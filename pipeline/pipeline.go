@@ -29,6 +29,9 @@ type Workspace struct {
 	Environment string
 	Labels      map[string]string
 	Root        *files.Root
+	// AuditOnly records decisions without enforcing them: would-be denials
+	// and escalations are allowed, loudly (rollout of a new policy).
+	AuditOnly bool
 }
 
 // Decider judges a policy input; *policy.Engine is the implementation.
@@ -49,6 +52,10 @@ type Deps struct {
 	ReaderRoles []string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Shadow, when set, is a candidate policy evaluated beside the enforced
+	// one; differences are audited (policy.shadow_diff) and counted, never
+	// enforced.
+	Shadow Decider
 	// ReplicaID names this server among replicas sharing a store; it owns
 	// the actions it runs (see store.Action.Owner).
 	ReplicaID string
@@ -131,12 +138,20 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 	in := p.input(req, ws, pl, session, totals, start)
 	d := p.d.Decider.Decide(ctx, in)
 	p.d.Metrics.Decision(string(req.Action.Kind), ws.Name, string(d.Effect), p.d.Now().Sub(start))
+	p.shadow(ctx, in, d, ev)
+	would := d.Effect
+	if ws.AuditOnly && d.Effect != policy.Allow {
+		d = auditOnly(d)
+		p.d.Log.Warn("audit-only workspace: a denied or escalated action is allowed",
+			zap.String("action_id", id), zap.String("workspace", ws.Name), zap.String("would_effect", string(would)))
+	}
 
 	// 3. Record the decision durably before anything executes.
 	rec := &Record{
 		ID: id, Workspace: ws.Name, Principal: req.Principal.ID, SessionID: session,
 		PrincipalKind: req.Principal.Kind, OnBehalfOf: req.Principal.OnBehalfOf, Environment: ws.Environment,
 		Kind: string(req.Action.Kind), Intent: req.Intent, Decision: decisionRecord(d), Plan: pl.Facts,
+		PolicyAction: pl.Action, Session: in.Session, WorkspaceLabels: ws.Labels,
 		Status: statusOf(d.Effect), CreatedAt: start.UTC(), UpdatedAt: start.UTC(),
 	}
 	reqDigest, stored, err := encodeRequest(req)
@@ -164,6 +179,9 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 	decided.Type = audit.TypeActionDecided
 	decided.Effect, decided.Reasons, decided.PolicyRevision = string(d.Effect), auditReasons(d.Reasons), d.Revision
 	decided.DurationMS = ms(p.d.Now().Sub(start))
+	if ws.AuditOnly {
+		decided.Enforcement, decided.WouldEffect = "audit-only", string(would)
+	}
 	if err := p.d.Audit.Record(ctx, decided); err != nil {
 		// Nothing runs without its decision on record.
 		p.d.Metrics.AuditWriteError()

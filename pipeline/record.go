@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/airlock-dev/airlock/policy"
@@ -27,12 +28,17 @@ type Record struct {
 	Decision    DecisionRecord `json:"decision"`
 	// Recheck is the policy's decision when an approved action was judged
 	// again just before executing.
-	Recheck   *DecisionRecord `json:"recheck,omitempty"`
-	Plan      policy.Plan     `json:"plan"`
-	Result    *Result         `json:"result,omitempty"`
-	Failure   *Failure        `json:"failure,omitempty"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	Recheck *DecisionRecord `json:"recheck,omitempty"`
+	Plan    policy.Plan     `json:"plan"`
+	// PolicyAction, Session and WorkspaceLabels complete the policy input the
+	// action was judged with (RecordedInput rebuilds it for replay).
+	PolicyAction    policy.Action     `json:"policy_action"`
+	Session         policy.Session    `json:"session"`
+	WorkspaceLabels map[string]string `json:"workspace_labels,omitempty"`
+	Result          *Result           `json:"result,omitempty"`
+	Failure         *Failure          `json:"failure,omitempty"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
 	// ExpiresAt is when a pending action expires.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
@@ -124,4 +130,27 @@ func InterruptedRecord(a *store.Action) []byte {
 	rec.Status = store.StatusInterrupted
 	rec.Failure = &Failure{Reason: ReasonInternal, Message: "the server stopped while the action was running; its outcome is unknown"}
 	return mustJSON(&rec)
+}
+
+// RecordedInput rebuilds the policy input a stored action was judged with
+// (for replay against a candidate policy and for `airlock policy input`).
+func RecordedInput(a *store.Action) (*policy.Input, error) {
+	var rec Record
+	if err := json.Unmarshal(a.Record, &rec); err != nil {
+		return nil, fmt.Errorf("decoding action %s: %w", a.ID, err)
+	}
+	req, err := decodeRequest(a)
+	if err != nil {
+		return nil, err
+	}
+	pr := req.Principal
+	return &policy.Input{
+		Version:   policy.InputVersion,
+		Action:    rec.PolicyAction,
+		Plan:      rec.Plan,
+		Principal: policy.Principal{ID: pr.ID, Kind: pr.Kind, Roles: nonNil(pr.Roles), OnBehalfOf: pr.OnBehalfOf},
+		Workspace: policy.Workspace{Name: rec.Workspace, Environment: rec.Environment, Labels: nonNilMap(rec.WorkspaceLabels)},
+		Session:   rec.Session,
+		Request:   policy.Request{Intent: rec.Intent, Labels: nonNilMap(req.Labels), Time: rec.CreatedAt.UTC().Format(time.RFC3339)},
+	}, nil
 }

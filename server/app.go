@@ -63,12 +63,13 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 			a.Close()
 		}
 	}()
-	a.Engine, err = policy.New(ctx, policy.Conf{
+	pc := policy.Conf{
 		Dir: cfg.Policy.Dir, Query: cfg.Policy.Query, Timeout: cfg.Policy.Timeout,
 		DefaultApproval: policy.ApprovalDefaults{
 			Roles: cfg.Policy.ApprovalRoles, Approvals: cfg.Policy.Approvals, TTL: cfg.Policy.ApprovalTTL,
 		},
-	}, policy.WithLogger(log))
+	}
+	a.Engine, err = policy.New(ctx, pc, policy.WithLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
@@ -94,7 +95,11 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 			return nil, fmt.Errorf("workspace %q: %w", w.Name, err)
 		}
 		a.roots = append(a.roots, root)
-		wss = append(wss, &pipeline.Workspace{Name: w.Name, Environment: w.Environment, Labels: w.Labels, Root: root})
+		auditOnly := w.Enforcement == "audit-only"
+		if auditOnly {
+			log.Warn("AUDIT-ONLY workspace: policy denials and escalations are recorded but NOT enforced", zap.String("workspace", w.Name))
+		}
+		wss = append(wss, &pipeline.Workspace{Name: w.Name, Environment: w.Environment, Labels: w.Labels, Root: root, AuditOnly: auditOnly})
 	}
 	if ids, err := st.MarkInterrupted(ctx, cfg.ReplicaID, pipeline.InterruptedRecord); err != nil {
 		return nil, fmt.Errorf("store: marking interrupted actions: %w", err)
@@ -108,10 +113,18 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 			}
 		}
 	}
+	var shadow pipeline.Decider
+	if cfg.Policy.ShadowDir != "" {
+		pc.Dir = cfg.Policy.ShadowDir
+		if a.Shadow, err = policy.New(ctx, pc, policy.WithLogger(log.Named("shadow"))); err != nil {
+			return nil, fmt.Errorf("shadow policy: %w", err)
+		}
+		shadow = a.Shadow
+	}
 	pipe, err := pipeline.New(pipeline.Deps{
 		Decider: a.Engine, Store: st, Audit: a.Recorder, Log: log, Workspaces: wss, Limits: lim,
 		Sandbox: cfg.Sandbox, ReaderRoles: []string{"auditor", "admin"}, Now: o.now, ReplicaID: cfg.ReplicaID,
-		OnEscalate: func(r *pipeline.Record) { a.Approvals.Escalated(r) }, Metrics: a.Metrics,
+		OnEscalate: func(r *pipeline.Record) { a.Approvals.Escalated(r) }, Metrics: a.Metrics, Shadow: shadow,
 	})
 	if err != nil {
 		return nil, err
@@ -125,6 +138,9 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 		MaxMessageBytes: cfg.Listen.MaxMessageBytes, TLSCertFile: cfg.Listen.TLS.CertFile,
 		TLSKeyFile: cfg.Listen.TLS.KeyFile, ShutdownGrace: cfg.Listen.ShutdownGrace,
 	}, log, tokens, pipe, a.Approvals, st)
+	if err == nil {
+		a.Server.engine, a.Server.shadow = a.Engine, a.Shadow
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ func principalFrom(ctx context.Context) *auth.Principal {
 var access = map[string][]string{
 	airlockv1.AgentService_ServiceDesc.ServiceName:    {auth.KindAgent, auth.KindHuman},
 	airlockv1.ApprovalService_ServiceDesc.ServiceName: {auth.KindHuman},
+	airlockv1.AuditService_ServiceDesc.ServiceName:    {auth.KindHuman},
 }
 
 func serviceOf(fullMethod string) string {

@@ -22,6 +22,7 @@ import (
 	"github.com/airlock-dev/airlock/auth"
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 	"github.com/airlock-dev/airlock/pipeline"
+	"github.com/airlock-dev/airlock/policy"
 	"github.com/airlock-dev/airlock/store"
 )
 
@@ -43,9 +44,11 @@ type Server struct {
 	pipe      *pipeline.Pipeline
 	approvals *approval.Service
 	store     store.Store
-	validator protovalidate.Validator
-	grpc      *grpc.Server
-	health    *health.Server
+	// engine and shadow are the live and candidate policies (PolicyService).
+	engine, shadow *policy.Engine
+	validator      protovalidate.Validator
+	grpc           *grpc.Server
+	health         *health.Server
 }
 
 // New builds the server; nothing listens until Serve.
@@ -81,10 +84,12 @@ func New(c Conf, log *zap.Logger, tokens *auth.Tokens, pipe *pipeline.Pipeline, 
 	s.grpc = grpc.NewServer(opts...)
 	airlockv1.RegisterAgentServiceServer(s.grpc, &AgentService{s: s})
 	airlockv1.RegisterApprovalServiceServer(s.grpc, &ApprovalService{s: s})
+	airlockv1.RegisterAuditServiceServer(s.grpc, &AuditService{s: s})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.health.SetServingStatus(airlockv1.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(airlockv1.ApprovalService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	s.health.SetServingStatus(airlockv1.AuditService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	return s, nil
 }
 

@@ -40,8 +40,8 @@ func (c *Client) Follow(ctx context.Context, actionID string, onUpdate func(*air
 		if status.Code(err) == codes.Unimplemented {
 			return c.poll(ctx, actionID, onUpdate)
 		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("airlock client: await %s: %w", actionID, ctx.Err())
+		if err := ctxDone(ctx); err != nil {
+			return nil, fmt.Errorf("airlock client: await %s: %w", actionID, err)
 		}
 		if !errors.Is(err, errStreamEnded) && status.Code(err) != codes.Unavailable {
 			return nil, err
@@ -112,4 +112,16 @@ func (c *Client) poll(ctx context.Context, actionID string, onUpdate func(*airlo
 		case <-t.C:
 		}
 	}
+}
+
+// ctxDone is ctx.Err, also when the server ended the call for the deadline
+// it was sent an instant before the local timer fired.
+func ctxDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }

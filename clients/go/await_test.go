@@ -157,6 +157,7 @@ func TestAwaitRespectsContext(t *testing.T) {
 // TestAwaitApproval is the whole escalation path on the real server: the
 // agent's edit waits, bob approves, Await returns the executed action.
 func TestAwaitApproval(t *testing.T) {
+	srv := clienttest.Start(t)
 	agent := dial(t, srv.Addr, clienttest.AgentToken)
 	bob := dial(t, srv.Addr, clienttest.BobToken)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -74,6 +74,7 @@ func TestDialPlaintextOnlyToLoopback(t *testing.T) {
 // TestTypedMethods drives every typed method against the real server and
 // the example policies, over TCP and the unix socket.
 func TestTypedMethods(t *testing.T) {
+	srv := clienttest.Start(t)
 	ctx := context.Background()
 	for _, target := range []string{srv.Addr, "unix://" + srv.Socket} {
 		c := dial(t, target, clienttest.AgentToken)
@@ -293,6 +294,7 @@ func TestRetries(t *testing.T) {
 // reached the server: the retry, with the same key, gets the first answer
 // and the edit happens once.
 func TestRetryAfterLostAnswerExecutesOnce(t *testing.T) {
+	srv := clienttest.Start(t)
 	var calls atomic.Int32
 	c := dial(t, srv.Addr, clienttest.AgentToken, func(o *client.Options) {
 		o.Backoff = client.Backoff{Base: time.Millisecond, Max: time.Millisecond}

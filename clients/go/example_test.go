@@ -56,17 +56,21 @@ func ExampleClient_EditFile() {
 		log.Fatal(err)
 	}
 	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.WriteFile(ctx, "dev", "notes/example.txt", []byte("one\ntwo\nthree\n")); err != nil {
+		log.Fatal(err)
+	}
 	// Retries make the call safe to repeat after a broken connection: an
 	// idempotency key is generated, so the edit happens at most once.
-	rec, err := c.EditFile(context.Background(), "dev", "notes/todo.txt", "two", "2",
+	rec, err := c.EditFile(ctx, "dev", "notes/example.txt", "two", "2",
 		client.WithRetries(3), client.WithSession("example"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Print(rec.GetPlan().GetPaths()[0].GetDiff())
 	// Output:
-	// --- a/notes/todo.txt
-	// +++ b/notes/todo.txt
+	// --- a/notes/example.txt
+	// +++ b/notes/example.txt
 	// @@ -1,3 +1,3 @@
 	//  one
 	// -two

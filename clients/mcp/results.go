@@ -102,7 +102,7 @@ func (b *bridge) errorResult(err error) *sdk.CallToolResult {
 	if reason == "" {
 		fmt.Fprintf(&sb, "ERROR %s: %s", st.Code(), st.Message())
 	} else {
-		fmt.Fprintf(&sb, "FAILED: %s: %s", shortReason(reason), st.Message())
+		fmt.Fprintf(&sb, "ERROR: %s: %s", shortReason(reason), st.Message())
 	}
 	meta := client.Metadata(err)
 	keys := make([]string, 0, len(meta))

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -234,6 +235,11 @@ func addTool[In any](s *sdk.Server, t *sdk.Tool, tweak func(*jsonschema.Schema),
 	schema, err := jsonschema.For[In](nil)
 	if err != nil {
 		return fmt.Errorf("tool %s: %w", t.Name, err)
+	}
+	if w := schema.Properties["wait"]; w != nil {
+		// A plain boolean with a default, not ["null","boolean"]: some
+		// clients reject type lists, and the SDK fills in the default.
+		w.Types, w.Type, w.Default = nil, "boolean", json.RawMessage("true")
 	}
 	if tweak != nil {
 		tweak(schema)

@@ -70,7 +70,7 @@ func (b *bridge) wait(ctx context.Context, req *sdk.CallToolRequest, rec *airloc
 		return finalResult(final, r)
 	case ctx.Err() != nil:
 		return toolError(fmt.Sprintf("The call was cancelled while waiting for approval. Action %s is still pending; call await_approval with this action_id to wait again.", rec.GetActionId()))
-	case errors.Is(err, context.DeadlineExceeded) && wctx.Err() != nil:
+	case errors.Is(err, context.DeadlineExceeded):
 		return pendingResult(rec, fmt.Sprintf("No decision within %s.", limit.Round(time.Second)))
 	default:
 		res := b.errorResult(err)

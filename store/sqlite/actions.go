@@ -13,10 +13,11 @@ import (
 )
 
 const actionColumns = `id, principal, workspace, session_id, kind, idempotency_key, request_digest,
-	status, request, record, created_at, updated_at, expires_at`
+	status, request, record, created_at, updated_at, expires_at, owner`
 
 // CreateAction implements store.Actions. Zero CreatedAt and UpdatedAt are
-// set to the current time. The insert itself is the
+// set to the current time. Owner is stored only with status running (see
+// ownerFor); the returned action shows what was stored. The insert itself is the
 // idempotency check: the partial unique index decides which of two racing
 // requests wins, and the loser reads the winner back.
 func (s *Store) CreateAction(ctx context.Context, a *store.Action) (*store.Action, error) {
@@ -32,10 +33,10 @@ func (s *Store) CreateAction(ctx context.Context, a *store.Action) (*store.Actio
 		c.UpdatedAt = c.CreatedAt
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO actions (`+actionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Principal, c.Workspace, c.SessionID, c.Kind, c.IdempotencyKey, c.RequestDigest,
 		string(c.Status), nonNil(c.Request), nonNil(c.Record),
-		toNanos(c.CreatedAt), toNanos(c.UpdatedAt), toNanos(c.ExpiresAt))
+		toNanos(c.CreatedAt), toNanos(c.UpdatedAt), toNanos(c.ExpiresAt), c.Owner)
 	if err == nil {
 		s.hub.publish(c.ID)
 		return c, nil
@@ -65,7 +66,8 @@ func (s *Store) actionByKey(ctx context.Context, principal, key string) (*store.
 // the session totals share one IMMEDIATE transaction on the single writer,
 // so exactly one of several racing updates from the same status wins.
 // A non-zero a.ExpiresAt replaces the stored expiry; a zero one keeps it.
-// A zero a.UpdatedAt is replaced by the current time.
+// A zero a.UpdatedAt is replaced by the current time. Moving to running
+// stores a.Owner; any other status keeps the stored owner.
 func (s *Store) UpdateAction(ctx context.Context, id string, from store.Status, a *store.Action, delta store.SessionDelta) (err error) {
 	if a == nil {
 		return errors.New("sqlite: update action: nil action")
@@ -98,13 +100,13 @@ func (s *Store) UpdateAction(ctx context.Context, id string, from store.Status, 
 	if store.Status(status) != from {
 		return store.ErrConflict
 	}
-	q := `UPDATE actions SET status = ?, record = ?, updated_at = ? WHERE id = ?`
-	args := []any{string(a.Status), nonNil(a.Record), toNanos(updated), id}
-	if !a.ExpiresAt.IsZero() {
-		q = `UPDATE actions SET status = ?, record = ?, updated_at = ?, expires_at = ? WHERE id = ?`
-		args = []any{string(a.Status), nonNil(a.Record), toNanos(updated), toNanos(a.ExpiresAt), id}
-	}
-	if _, err = tx.ExecContext(ctx, q, args...); err != nil {
+	if _, err = tx.ExecContext(ctx, `UPDATE actions SET status = ?, record = ?, updated_at = ?,
+			expires_at = CASE WHEN ? = 0 THEN expires_at ELSE ? END,
+			owner = CASE WHEN ? THEN ? ELSE owner END
+		WHERE id = ?`,
+		string(a.Status), nonNil(a.Record), toNanos(updated),
+		toNanos(a.ExpiresAt), toNanos(a.ExpiresAt),
+		a.Status == store.StatusRunning, a.Owner, id); err != nil {
 		return fmt.Errorf("sqlite: update action %q: %w", id, err)
 	}
 	if delta != (store.SessionDelta{}) {
@@ -150,12 +152,13 @@ func (s *Store) SessionTotals(ctx context.Context, principal, session string) (s
 	return t, nil
 }
 
-// MarkInterrupted implements store.Actions in one transaction. record gets
-// each action as stored, with Status already set to interrupted and
+// MarkInterrupted implements store.Actions in one transaction, for the
+// running actions owned by owner and the unowned ones (see ownedBy). record
+// gets each action as stored, with Status already set to interrupted and
 // UpdatedAt to now; a nil record func, or a nil result, keeps the stored
 // record bytes. record runs inside the write transaction and must not call
 // the store (the single writer connection is busy with it).
-func (s *Store) MarkInterrupted(ctx context.Context, record func(*store.Action) []byte) (ids []string, err error) {
+func (s *Store) MarkInterrupted(ctx context.Context, owner string, record func(*store.Action) []byte) (ids []string, err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: mark interrupted: begin: %w", err)
@@ -165,8 +168,8 @@ func (s *Store) MarkInterrupted(ctx context.Context, record func(*store.Action) 
 			_ = tx.Rollback()
 		}
 	}()
-	rows, err := tx.QueryContext(ctx, `SELECT `+actionColumns+` FROM actions WHERE status = ?
-		ORDER BY created_at, id`, string(store.StatusRunning))
+	rows, err := tx.QueryContext(ctx, `SELECT `+actionColumns+` FROM actions
+		WHERE status = ? AND `+ownedBy+` ORDER BY created_at, id`, string(store.StatusRunning), owner)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: mark interrupted: query: %w", err)
 	}
@@ -229,7 +232,7 @@ func scanAction(row scanner) (*store.Action, error) {
 		created, updated, expires int64
 	)
 	err := row.Scan(&a.ID, &a.Principal, &a.Workspace, &a.SessionID, &a.Kind, &a.IdempotencyKey,
-		&a.RequestDigest, &status, &a.Request, &a.Record, &created, &updated, &expires)
+		&a.RequestDigest, &status, &a.Request, &a.Record, &created, &updated, &expires, &a.Owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -245,6 +248,7 @@ func scanAction(row scanner) (*store.Action, error) {
 // callers get the same shape (UTC times, own byte slices) either way.
 func cloneAction(a *store.Action) *store.Action {
 	c := *a
+	c.Owner = ownerFor(a.Status, a.Owner)
 	c.Request = append([]byte(nil), a.Request...)
 	c.Record = append([]byte(nil), a.Record...)
 	c.CreatedAt, c.UpdatedAt, c.ExpiresAt = fromNanos(toNanos(a.CreatedAt)), fromNanos(toNanos(a.UpdatedAt)), fromNanos(toNanos(a.ExpiresAt))

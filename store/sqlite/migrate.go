@@ -62,6 +62,11 @@ var migrations = []string{
 	CREATE INDEX actions_status_created ON actions (status, created_at);
 	CREATE INDEX actions_created ON actions (created_at);
 	CREATE INDEX actions_expires ON actions (expires_at) WHERE expires_at <> 0;`,
+	// 3: the replica that moved an action to running, so that a restarting
+	// replica interrupts only its own. Rows from before this migration are
+	// unowned (''), which every replica treats as its own.
+	`ALTER TABLE actions ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+	CREATE INDEX actions_running_owner ON actions (owner) WHERE status = 'running';`,
 }
 
 // migrate brings the schema up to date inside one transaction per migration,
