@@ -1,6 +1,9 @@
 package sandbox
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Layer names reported in Result.Layers and accepted in Conf.Required. They
 // are part of the audit record, so they never change meaning.
@@ -52,3 +55,29 @@ func missingLayers(applied, required []string) []string {
 	}
 	return out
 }
+
+// Layers lists the layers a host with this support can apply (the names of
+// Result.Layers, landlock as "landlock-v<ABI>").
+func (s Support) Layers() []string {
+	out := []string{LayerNoNewPrivs, LayerCapsDropped, LayerRlimits, LayerEnvScrubbed, LayerTimeout}
+	for _, l := range []struct {
+		ok   bool
+		name string
+	}{
+		{s.UserNS, LayerUserNS}, {s.PIDNS, LayerPIDNS}, {s.MountNS, LayerMountNS}, {s.NetNS, LayerNetNS},
+		{s.IPCNS, LayerIPCNS}, {s.UTSNS, LayerUTSNS}, {s.MountNS && s.PIDNS, LayerProc},
+		{s.MountNS, LayerPrivateTmp}, {s.MountNS, LayerReadOnly}, {s.Seccomp, LayerSeccomp}, {s.Cgroup, LayerCgroup},
+	} {
+		if l.ok {
+			out = append(out, l.name)
+		}
+	}
+	if s.LandlockABI > 0 {
+		out = append(out, LayerLandlock+"-v"+strconv.Itoa(s.LandlockABI))
+	}
+	return out
+}
+
+// Missing returns the required layers this host cannot apply: the server
+// refuses to start when any is missing.
+func (s Support) Missing(required []string) []string { return missingLayers(s.Layers(), required) }

@@ -18,6 +18,7 @@ import (
 	"github.com/airlock-dev/airlock/metrics"
 	"github.com/airlock-dev/airlock/pipeline"
 	"github.com/airlock-dev/airlock/policy"
+	"github.com/airlock-dev/airlock/sandbox"
 	"github.com/airlock-dev/airlock/sandbox/files"
 	"github.com/airlock-dev/airlock/store"
 	"github.com/airlock-dev/airlock/store/postgres"
@@ -27,10 +28,12 @@ import (
 // App is a fully wired Airlock built from a configuration: everything is
 // opened and checked before anything listens (the first of two phases).
 type App struct {
-	Config    *config.Config
-	Log       *zap.Logger
-	Server    *Server
-	Engine    *policy.Engine
+	Config *config.Config
+	Log    *zap.Logger
+	Server *Server
+	Engine *policy.Engine
+	// Shadow is the candidate policy evaluated beside Engine, if configured.
+	Shadow    *policy.Engine
 	Store     store.Store
 	Recorder  *audit.Recorder
 	Approvals *approval.Service
@@ -58,6 +61,9 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 		o.now = time.Now
 	}
 	a := &App{Config: cfg, Log: log, Metrics: metrics.New()}
+	if missing := sandbox.Probe().Missing(cfg.Sandbox.Required); len(missing) > 0 {
+		return nil, fmt.Errorf("sandbox: this host cannot provide the required layers %v (see airlock doctor)", missing)
+	}
 	defer func() {
 		if err != nil {
 			a.Close()

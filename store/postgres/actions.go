@@ -12,7 +12,7 @@ import (
 )
 
 const actionColumns = `id, principal, workspace, session_id, kind, idempotency_key, request_digest,
-	status, request, record, created_at, updated_at, expires_at`
+	status, request, record, created_at, updated_at, expires_at, owner`
 
 // notifyID is the SQL expression that publishes id (a bytea column) on the
 // changes channel. The payload is hex because ids may hold bytes a text
@@ -21,7 +21,9 @@ const actionColumns = `id, principal, workspace, session_id, kind, idempotency_k
 const notifyID = `pg_notify('` + channel + `', CASE WHEN octet_length(id) <= 3900 THEN encode(id, 'hex') ELSE '' END)`
 
 // CreateAction implements store.Actions. Zero CreatedAt and UpdatedAt are
-// set to the current time. The insert is the idempotency check: the partial
+// set to the current time. Owner is stored only with status running (see
+// ownerFor); the returned action shows what was stored. The insert is the
+// idempotency check: the partial
 // unique index decides which of two racing requests (on any replica) wins,
 // and the loser reads the winner back. Insert and notification are one
 // statement, so the id is announced exactly when the row commits.
@@ -38,12 +40,12 @@ func (s *Store) CreateAction(ctx context.Context, a *store.Action) (*store.Actio
 	}
 	_, err := s.pool.Exec(ctx, `WITH ins AS (
 			INSERT INTO actions (`+actionColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 			RETURNING id)
 		SELECT `+notifyID+` FROM ins`,
 		bin(c.ID), bin(c.Principal), bin(c.Workspace), bin(c.SessionID), bin(c.Kind), bin(c.IdempotencyKey),
 		bin(c.RequestDigest), string(c.Status), nonNil(c.Request), nonNil(c.Record),
-		toNanos(c.CreatedAt), toNanos(c.UpdatedAt), toNanos(c.ExpiresAt))
+		toNanos(c.CreatedAt), toNanos(c.UpdatedAt), toNanos(c.ExpiresAt), bin(c.Owner))
 	if err == nil {
 		return c, nil
 	}
@@ -71,6 +73,8 @@ func (s *Store) actionByKey(ctx context.Context, principal, key string) (*store.
 // claim wins across replicas), the session totals of the row it updated,
 // and the notification. A non-zero a.ExpiresAt replaces the stored expiry;
 // a zero one keeps it. A zero a.UpdatedAt is replaced by the current time.
+// Moving to running stores a.Owner; any other status keeps the stored
+// owner.
 func (s *Store) UpdateAction(ctx context.Context, id string, from store.Status, a *store.Action, delta store.SessionDelta) error {
 	if a == nil {
 		return errors.New("postgres: update action: nil action")
@@ -85,7 +89,8 @@ func (s *Store) UpdateAction(ctx context.Context, id string, from store.Status, 
 	var n int
 	err := s.pool.QueryRow(ctx, `WITH upd AS (
 			UPDATE actions SET status = $3, record = $4, updated_at = $5,
-				expires_at = CASE WHEN $6::bigint = 0 THEN expires_at ELSE $6::bigint END
+				expires_at = CASE WHEN $6::bigint = 0 THEN expires_at ELSE $6::bigint END,
+				owner = CASE WHEN $3 = 'running' THEN $11::bytea ELSE owner END
 			WHERE id = $1 AND status = $2
 			RETURNING id, principal, session_id
 		), totals AS (
@@ -100,7 +105,7 @@ func (s *Store) UpdateAction(ctx context.Context, id string, from store.Status, 
 		)
 		SELECT (SELECT count(*) FROM notified)`,
 		bin(id), string(from), string(a.Status), nonNil(a.Record), toNanos(updated), toNanos(a.ExpiresAt),
-		delta.Actions, delta.FilesChanged, delta.LinesChanged, delta != (store.SessionDelta{})).Scan(&n)
+		delta.Actions, delta.FilesChanged, delta.LinesChanged, delta != (store.SessionDelta{}), bin(a.Owner)).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("postgres: update action %q: %w", id, err)
 	}
@@ -142,17 +147,16 @@ func (s *Store) SessionTotals(ctx context.Context, principal, session string) (s
 }
 
 // MarkInterrupted implements store.Actions in one transaction that locks
-// the running rows. record runs inside it and must not call the store.
-//
-// With several replicas this interrupts the running actions of every
-// replica, not only the caller's; it is meant for a start-up when no other
-// replica is executing.
-func (s *Store) MarkInterrupted(ctx context.Context, record func(*store.Action) []byte) ([]string, error) {
+// the running rows owned by owner and the unowned ones (see ownedBy); other
+// replicas' running actions are neither read nor locked, so a replica can
+// restart while the others keep executing. record runs inside the
+// transaction and must not call the store.
+func (s *Store) MarkInterrupted(ctx context.Context, owner string, record func(*store.Action) []byte) ([]string, error) {
 	var ids []string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		ids = nil
-		rows, err := tx.Query(ctx, `SELECT `+actionColumns+` FROM actions WHERE status = $1
-			ORDER BY created_at, id FOR UPDATE`, string(store.StatusRunning))
+		rows, err := tx.Query(ctx, `SELECT `+actionColumns+` FROM actions WHERE status = $1 AND `+ownedBy+`
+			ORDER BY created_at, id FOR UPDATE`, string(store.StatusRunning), bin(owner))
 		if err != nil {
 			return fmt.Errorf("query: %w", err)
 		}
@@ -203,11 +207,12 @@ func scanAction(row pgx.Row) (*store.Action, error) {
 	var (
 		a                                                  store.Action
 		id, principal, workspace, session, kind, key, dgst []byte
+		owner                                              []byte
 		status                                             string
 		created, updated, expires                          int64
 	)
 	err := row.Scan(&id, &principal, &workspace, &session, &kind, &key, &dgst, &status,
-		&a.Request, &a.Record, &created, &updated, &expires)
+		&a.Request, &a.Record, &created, &updated, &expires, &owner)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -215,7 +220,7 @@ func scanAction(row pgx.Row) (*store.Action, error) {
 		return nil, err
 	}
 	a.ID, a.Principal, a.Workspace, a.SessionID = string(id), string(principal), string(workspace), string(session)
-	a.Kind, a.IdempotencyKey, a.RequestDigest = string(kind), string(key), string(dgst)
+	a.Kind, a.IdempotencyKey, a.RequestDigest, a.Owner = string(kind), string(key), string(dgst), string(owner)
 	a.Status = store.Status(status)
 	a.Request, a.Record = nonNil(a.Request), nonNil(a.Record)
 	a.CreatedAt, a.UpdatedAt, a.ExpiresAt = fromNanos(created), fromNanos(updated), fromNanos(expires)
@@ -225,6 +230,7 @@ func scanAction(row pgx.Row) (*store.Action, error) {
 // cloneAction returns what a read would return for a just-inserted a.
 func cloneAction(a *store.Action) *store.Action {
 	c := *a
+	c.Owner = ownerFor(a.Status, a.Owner)
 	c.Request = append([]byte{}, a.Request...)
 	c.Record = append([]byte{}, a.Record...)
 	c.CreatedAt, c.UpdatedAt, c.ExpiresAt = fromNanos(toNanos(a.CreatedAt)), fromNanos(toNanos(a.UpdatedAt)), fromNanos(toNanos(a.ExpiresAt))

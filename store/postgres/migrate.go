@@ -66,6 +66,12 @@ var migrations = []string{
 		seq bigint  NOT NULL
 	);
 	INSERT INTO audit_head (one, seq) VALUES (true, 0);`,
+	// 2: the replica that moved an action to running, so that a restarting
+	// replica interrupts only its own. A constant default makes this a
+	// catalogue-only change, without rewriting the table. Rows from before
+	// it are unowned (''), which every replica treats as its own.
+	`ALTER TABLE actions ADD COLUMN owner bytea NOT NULL DEFAULT '';
+	CREATE INDEX actions_running_owner ON actions (owner) WHERE status = 'running';`,
 }
 
 // Migrate brings the database at dsn up to the schema this binary expects,

@@ -3,7 +3,7 @@ package postgres
 import "github.com/airlock-dev/airlock/store"
 
 // ownedBy is the MarkInterrupted filter for its owner parameter. Unowned
-// running rows (written before migration 3, or by a caller that gave no
+// running rows (written before the owner column existed, or by a caller that gave no
 // owner) belong to no replica that could ever finish them, so every
 // replica's start-up interrupts them rather than leaving them running
 // forever.

@@ -26,7 +26,8 @@ func testCreateAction(t *testing.T, newStorage NewStorage) {
 			a.Status = store.StatusPendingApproval
 		})},
 		{name: "empty request and record", create: action("a1", func(a *store.Action) { a.Request, a.Record = nil, nil })},
-		{name: "hostile strings are stored verbatim", create: action("a'; DROP TABLE actions; --", withKey("k\x00\n'\""), withPrincipal("p\u202e"))},
+		{name: "hostile strings are stored verbatim", create: action("a'; DROP TABLE actions; --", withKey("k\x00\n'\""), withPrincipal("p\u202e"),
+			withOwner("o\x00' OR ''='"))},
 		{name: "same key same principal is a duplicate", existing: []*store.Action{action("a1", withKey("k"))},
 			create: action("a2", withKey("k")), wantErr: store.ErrDuplicate, wantSame: "a1"},
 		{name: "same key other principal is new", existing: []*store.Action{action("a1", withKey("k"))},
@@ -393,6 +394,8 @@ func testSessionTotals(t *testing.T, newStorage NewStorage) {
 	}
 }
 
+// testMarkInterrupted uses unowned actions, which every owner interrupts;
+// testOwner covers actions of several owners.
 func testMarkInterrupted(t *testing.T, newStorage NewStorage) {
 	st := fresh(t, newStorage)
 	initial := []*store.Action{
@@ -405,7 +408,7 @@ func testMarkInterrupted(t *testing.T, newStorage NewStorage) {
 		mustCreate(t, st, a)
 	}
 	var seen []string
-	ids, err := st.MarkInterrupted(t.Context(), func(a *store.Action) []byte {
+	ids, err := st.MarkInterrupted(t.Context(), "replica-a", func(a *store.Action) []byte {
 		seen = append(seen, a.ID)
 		if a.Status != store.StatusInterrupted {
 			t.Errorf("record func got status %q, want interrupted", a.Status)
@@ -436,13 +439,13 @@ func testMarkInterrupted(t *testing.T, newStorage NewStorage) {
 			t.Errorf("%s: status %q record %q, want %q %q", id, got.Status, got.Record, w.status, w.record)
 		}
 	}
-	again, err := st.MarkInterrupted(t.Context(), nil)
+	again, err := st.MarkInterrupted(t.Context(), "replica-a", nil)
 	if err != nil || len(again) != 0 {
 		t.Errorf("second MarkInterrupted = %v, %v; want none", again, err)
 	}
 	// A nil record func keeps the stored record.
 	mustCreate(t, st, action("r3"))
-	if ids, err := st.MarkInterrupted(t.Context(), nil); err != nil || fmt.Sprint(ids) != "[r3]" {
+	if ids, err := st.MarkInterrupted(t.Context(), "replica-a", nil); err != nil || fmt.Sprint(ids) != "[r3]" {
 		t.Fatalf("MarkInterrupted(nil) = %v, %v; want [r3]", ids, err)
 	}
 	got, err := st.GetAction(t.Context(), "r3")

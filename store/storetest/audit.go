@@ -239,7 +239,7 @@ func testPersistence(t *testing.T, newStorage NewStorage) {
 	if err := st2.AppendAudit(t.Context(), recs(5, 5)); err != nil {
 		t.Errorf("AppendAudit continuing after reopen: %v", err)
 	}
-	ids, err := st2.MarkInterrupted(t.Context(), nil)
+	ids, err := st2.MarkInterrupted(t.Context(), "replica-a", nil)
 	if err != nil || fmt.Sprint(ids) != "[a2]" {
 		t.Errorf("MarkInterrupted after reopen = %v, %v; want [a2]", ids, err)
 	}

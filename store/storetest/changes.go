@@ -93,7 +93,7 @@ func testSubscribe(t *testing.T, newStorage NewStorage) {
 			t.Fatalf("UpdateAction: %v", err)
 		}
 		mustCreate(t, st, action("r1"))
-		if _, err := st.MarkInterrupted(t.Context(), nil); err != nil {
+		if _, err := st.MarkInterrupted(t.Context(), "replica-a", nil); err != nil {
 			t.Fatalf("MarkInterrupted: %v", err)
 		}
 		expectIDs(t, ch, "p1", "p1", "p1", "r1", "r1")

@@ -39,6 +39,8 @@ func withPrincipal(p string) func(*store.Action) { return func(a *store.Action) 
 
 func withStatus(s store.Status) func(*store.Action) { return func(a *store.Action) { a.Status = s } }
 
+func withOwner(o string) func(*store.Action) { return func(a *store.Action) { a.Owner = o } }
+
 func withSession(s string) func(*store.Action) { return func(a *store.Action) { a.SessionID = s } }
 
 // diffAction describes how got differs from want, or returns "".
@@ -60,6 +62,7 @@ func diffAction(got, want *store.Action) string {
 	cmp("IdempotencyKey", got.IdempotencyKey, want.IdempotencyKey)
 	cmp("RequestDigest", got.RequestDigest, want.RequestDigest)
 	cmp("Status", got.Status, want.Status)
+	cmp("Owner", got.Owner, want.Owner)
 	if !bytes.Equal(got.Request, want.Request) {
 		d = append(d, fmt.Sprintf("Request = %q, want %q", got.Request, want.Request))
 	}

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStorage NewStorage, opts ...Option) {
 		{"UpdateActionRace", testUpdateActionRace},
 		{"SessionTotals", testSessionTotals},
 		{"MarkInterrupted", testMarkInterrupted},
+		{"Owner", testOwner},
 		{"AppendAudit", testAppendAudit},
 		{"ScanAudit", testScanAudit},
 		{"Persistence", testPersistence},
