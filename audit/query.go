@@ -16,7 +16,8 @@ type Filter struct {
 	// Principal matches the requester or the voter.
 	Principal string
 	Workspace string
-	// Effect matches action.decided events (only they carry one).
+	// Effect matches events that carry one: action.decided, and the
+	// outcome of an approved action (the effect of the policy's re-check).
 	Effect   string
 	Kind     string
 	ActionID string

@@ -67,16 +67,38 @@ func because(cause, err error) error {
 // Decide judges one action. It never returns an error and never panics:
 // anything short of a well-formed decision is a deny with an "airlock."
 // reason and Decision.Err set, logged here once.
-func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision) {
+func (e *Engine) Decide(ctx context.Context, in *Input) Decision {
+	return e.decide(ctx, e.live.Load(), in, evalOpts{log: true})
+}
+
+// decideQuiet decides with a revision that is not live yet (the smoke
+// check): its failures are the check's findings, not incidents to log.
+func (e *Engine) decideQuiet(ctx context.Context, p *compiled, in *Input) Decision {
+	return e.decide(ctx, p, in, evalOpts{})
+}
+
+// evalOpts vary one evaluation: whether a fail-closed deny is logged, and
+// a tracer for explanations.
+type evalOpts struct {
+	log    bool
+	tracer topdown.QueryTracer
+}
+
+func (e *Engine) decide(ctx context.Context, p *compiled, in *Input, o evalOpts) (d Decision) {
 	start := time.Now()
-	p := e.live.Load()
 	defer func() {
 		if r := recover(); r != nil {
-			d = e.failClosed(p, in, start, because(ErrEval, fmt.Errorf("panic: %v", r)))
+			d = e.failClosed(p, in, start, because(ErrEval, fmt.Errorf("panic: %v", r)), o.log)
 		}
 	}()
 	if in == nil {
-		return e.failClosed(p, in, start, ErrNilInput)
+		return e.failClosed(p, in, start, ErrNilInput, o.log)
+	}
+	// context.AfterFunc below cancels from another goroutine, which may run
+	// only after a short evaluation finished: a request already gone must
+	// not be decided at all.
+	if err := ctx.Err(); err != nil {
+		return e.failClosed(p, in, start, evalCause(ctx, false, err), o.log)
 	}
 	// Cancellation is wired by hand rather than through context.WithTimeout:
 	// OPA would otherwise start a goroutine per evaluation to watch the
@@ -88,25 +110,29 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision) {
 		cancel.Cancel()
 	})
 	stop := context.AfterFunc(ctx, cancel.Cancel)
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in.ToValue()), rego.EvalExternalCancel(cancel))
+	eo := []rego.EvalOption{rego.EvalParsedInput(in.ToValue()), rego.EvalExternalCancel(cancel)}
+	if o.tracer != nil {
+		eo = append(eo, rego.EvalQueryTracer(o.tracer))
+	}
+	rs, err := p.query.Eval(ctx, eo...)
 	timer.Stop()
 	stop()
 	if err != nil {
-		return e.failClosed(p, in, start, evalCause(ctx, timedOut.Load(), err))
+		return e.failClosed(p, in, start, evalCause(ctx, timedOut.Load(), err), o.log)
 	}
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return e.failClosed(p, in, start, ErrUndefined)
+		return e.failClosed(p, in, start, ErrUndefined, o.log)
 	}
 	if len(rs) > 1 {
-		return e.failClosed(p, in, start, because(ErrMalformed, errors.New("query produced more than one result")))
+		return e.failClosed(p, in, start, because(ErrMalformed, errors.New("query produced more than one result")), o.log)
 	}
 	v, ok := rs[0].Expressions[0].Value.(ast.Value)
 	if !ok {
-		return e.failClosed(p, in, start, because(ErrMalformed, fmt.Errorf("unexpected result type %T", rs[0].Expressions[0].Value)))
+		return e.failClosed(p, in, start, because(ErrMalformed, fmt.Errorf("unexpected result type %T", rs[0].Expressions[0].Value)), o.log)
 	}
 	d, err = e.conf.decision(v)
 	if err != nil {
-		return e.failClosed(p, in, start, because(ErrMalformed, err))
+		return e.failClosed(p, in, start, because(ErrMalformed, err), o.log)
 	}
 	d.Revision = p.revision
 	d.Duration = time.Since(start)
@@ -130,7 +156,7 @@ func evalCause(ctx context.Context, timedOut bool, err error) error {
 	return because(ErrEval, err)
 }
 
-func (e *Engine) failClosed(p *compiled, in *Input, start time.Time, err error) Decision {
+func (e *Engine) failClosed(p *compiled, in *Input, start time.Time, err error, log bool) Decision {
 	r := failure[ErrEval]
 	for cause, reason := range failure {
 		if errors.Is(err, cause) {
@@ -144,6 +170,9 @@ func (e *Engine) failClosed(p *compiled, in *Input, start time.Time, err error) 
 		Revision: p.revision,
 		Duration: time.Since(start),
 		Err:      err,
+	}
+	if !log {
+		return d
 	}
 	fields := []zap.Field{
 		zap.String("policy_revision", p.revision),

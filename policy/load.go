@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing/fstest"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/loader"
@@ -30,6 +31,21 @@ type compiled struct {
 	query    rego.PreparedEvalQuery
 	revision string
 	files    int
+	// source names where the revision came from; loadedAt is when it went
+	// live and warnings what the smoke check found (see gate.go).
+	source   string
+	loadedAt time.Time
+	warnings []string
+}
+
+// snapshot is one read of a policy source, held in memory: the files that
+// serve (modules and data documents) and the rego tests beside them, which
+// must pass for the revision to go live but never serve.
+type snapshot struct {
+	files fstest.MapFS
+	tests fstest.MapFS
+	// etag and sum identify a bundle download (see bundle.go).
+	etag, sum string
 }
 
 // isSource says whether a file under the policy directory belongs to the
@@ -38,10 +54,10 @@ type compiled struct {
 // data.json/data.yaml are data, as in an OPA bundle, so that stray fixtures
 // next to the policy are not merged into data.
 func isSource(name string) bool {
-	switch {
-	case strings.HasSuffix(name, "_test.rego"):
+	if isTest(name) {
 		return false
-	case strings.HasSuffix(name, ".rego"):
+	}
+	if strings.HasSuffix(name, ".rego") {
 		return true
 	}
 	switch name {
@@ -51,11 +67,13 @@ func isSource(name string) bool {
 	return false
 }
 
+func isTest(name string) bool { return strings.HasSuffix(name, "_test.rego") }
+
 // readSources snapshots the policy sources into memory, so that the revision
 // hash and the compiled policy are guaranteed to describe the same bytes even
 // when the directory changes while it is read.
-func readSources(dir string) (fstest.MapFS, error) {
-	fsys := fstest.MapFS{}
+func readSources(dir string) (*snapshot, error) {
+	snap := &snapshot{files: fstest.MapFS{}, tests: fstest.MapFS{}}
 	total := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -68,7 +86,11 @@ func readSources(dir string) (fstest.MapFS, error) {
 			}
 			return nil
 		}
-		if !isSource(d.Name()) {
+		fsys := snap.files
+		switch {
+		case isTest(d.Name()):
+			fsys = snap.tests
+		case !isSource(d.Name()):
 			return nil
 		}
 		// Symlinked files are followed (a Kubernetes ConfigMap mounts every
@@ -97,7 +119,7 @@ func readSources(dir string) (fstest.MapFS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read policy dir %s: %w", dir, err)
 	}
-	return fsys, nil
+	return snap, nil
 }
 
 // revisionOf hashes the sorted paths and contents. Lengths are written before
@@ -116,13 +138,11 @@ func revisionOf(fsys fstest.MapFS) string {
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-// compile loads dir, compiles it with rego v1 syntax in strict mode and
-// prepares query once. Every error here means the revision must not serve.
-func compile(ctx context.Context, dir, query string) (*compiled, error) {
-	fsys, err := readSources(dir)
-	if err != nil {
-		return nil, err
-	}
+// compile compiles a snapshot's serving files with rego v1 syntax in strict
+// mode and prepares query once. origin names the source in errors. Every
+// error here means the revision must not serve.
+func compile(ctx context.Context, snap *snapshot, origin, query string) (*compiled, error) {
+	dir, fsys := origin, snap.files
 	regos := 0
 	for name := range fsys {
 		if strings.HasSuffix(name, ".rego") {
@@ -130,7 +150,7 @@ func compile(ctx context.Context, dir, query string) (*compiled, error) {
 		}
 	}
 	if regos == 0 {
-		return nil, fmt.Errorf("policy dir %s: no .rego files", dir)
+		return nil, fmt.Errorf("policy %s: no .rego files", dir)
 	}
 	res, err := loader.NewFileLoader().
 		WithFS(fsys).
@@ -172,7 +192,7 @@ func compile(ctx context.Context, dir, query string) (*compiled, error) {
 	if !queryDefined(c, q) {
 		return nil, errors.New("policy query " + query + " names no rule in " + dir)
 	}
-	return &compiled{query: prepared, revision: revisionOf(fsys), files: len(fsys)}, nil
+	return &compiled{query: prepared, revision: revisionOf(fsys), files: len(fsys), source: origin}, nil
 }
 
 // queryDefined catches a policy directory that compiles but can never

@@ -33,6 +33,11 @@ const (
 	// are best effort, and some events (a refused request, an interrupted
 	// action at start-up) belong to no published change.
 	followPoll = time.Second
+	// followSettle is when a follow reads again after a change
+	// notification: an action's change is published when its store row
+	// commits, and the audit event of that step is committed a moment
+	// later, so the read made on the notification itself can be too early.
+	followSettle = 20 * time.Millisecond
 	// followBatch bounds the events read per round of a follow, so that a
 	// follower far behind does not hold a large slice.
 	followBatch = 500
@@ -126,6 +131,11 @@ func (a *AuditService) FollowEvents(req *airlockv1.FollowEventsRequest, stream g
 	}
 	poll := time.NewTicker(followPoll)
 	defer poll.Stop()
+	// settle is armed by a notification and not re-armed until it fires,
+	// so a steady stream of notifications cannot postpone it forever.
+	settle := time.NewTimer(followSettle)
+	settle.Stop()
+	armed := false
 	for {
 		for {
 			batch, err := a.readFrom(ctx, next)
@@ -154,11 +164,15 @@ func (a *AuditService) FollowEvents(req *airlockv1.FollowEventsRequest, stream g
 			return nil
 		case _, ok := <-changes:
 			if !ok {
-				// The store stopped notifying (closing); the poll alone
-				// would still work, but a closed store will fail the next
-				// read anyway.
+				// The store stopped notifying; the poll carries on.
 				changes = nil
 			}
+			if !armed {
+				settle.Reset(followSettle)
+				armed = true
+			}
+		case <-settle.C:
+			armed = false
 		case <-poll.C:
 		}
 	}

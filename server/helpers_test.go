@@ -25,11 +25,12 @@ import (
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 	"github.com/airlock-dev/airlock/sandbox"
 	"github.com/airlock-dev/airlock/server"
+	"github.com/airlock-dev/airlock/store/pgtest"
 )
 
 func TestMain(m *testing.M) {
 	sandbox.MaybeRunLauncher()
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // env is a running server on loopback with the example policies.

@@ -94,7 +94,9 @@ func TestTypedMethods(t *testing.T) {
 					t.Errorf("file = %q", got)
 				}
 			}},
-			{name: "read range", do: func() (*airlockv1.ActionRecord, error) { return c.ReadFile(ctx, "dev", dir+"/a.txt", client.ReadRange(6, 4)) },
+			{name: "read range", do: func() (*airlockv1.ActionRecord, error) {
+				return c.ReadFile(ctx, "dev", dir+"/a.txt", client.ReadRange(6, 4))
+			},
 				status: airlockv1.ActionStatus_ACTION_STATUS_SUCCEEDED, check: func(t *testing.T, rec *airlockv1.ActionRecord) {
 					if r := rec.GetResult().GetReadFile(); string(r.GetContent()) != "beta" || !r.GetTruncated() {
 						t.Errorf("read = %q truncated %v", r.GetContent(), r.GetTruncated())
@@ -116,7 +118,9 @@ func TestTypedMethods(t *testing.T) {
 						t.Error("not moved")
 					}
 				}},
-			{name: "list", do: func() (*airlockv1.ActionRecord, error) { return c.ListDir(ctx, "dev", dir, client.Recursive(2), client.MaxEntries(10)) },
+			{name: "list", do: func() (*airlockv1.ActionRecord, error) {
+				return c.ListDir(ctx, "dev", dir, client.Recursive(2), client.MaxEntries(10))
+			},
 				status: airlockv1.ActionStatus_ACTION_STATUS_SUCCEEDED, check: func(t *testing.T, rec *airlockv1.ActionRecord) {
 					es := rec.GetResult().GetListDir().GetEntries()
 					if len(es) != 1 || es[0].GetPath() != dir+"/b.txt" {

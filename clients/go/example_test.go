@@ -9,6 +9,7 @@ import (
 
 	client "github.com/airlock-dev/airlock/clients/go"
 	"github.com/airlock-dev/airlock/clients/go/clienttest"
+	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 )
 
 func ExampleDial() {
@@ -129,4 +130,41 @@ func ExampleIsPending() {
 	fmt.Println(client.IsPending(rec), ap.GetRoles(), ap.GetApprovals())
 	// Output:
 	// true [senior] 1
+}
+
+func ExampleClient_Await() {
+	ctx := context.Background()
+	agent, err := client.Dial(srv.Addr, client.Options{Token: clienttest.AgentToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer agent.Close()
+	rec, err := agent.WriteFile(ctx, "dev", "deploy/example-await.yaml", []byte("replicas: 2\n"),
+		client.WithIntent("add a service"), client.WithRetries(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(rec.GetStatus())
+
+	// A human approver (bob, role senior) approves through the approval API.
+	bob, err := client.Dial(srv.Addr, client.Options{Token: clienttest.BobToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer bob.Close()
+	if _, err := bob.Approvals.Approve(ctx, &airlockv1.ApproveRequest{ActionId: rec.GetActionId(), Comment: "ok"}); err != nil {
+		log.Fatal(err)
+	}
+
+	// The agent follows the action to its final state.
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	final, err := agent.Await(wctx, rec.GetActionId())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(final.GetStatus(), final.GetResult().GetWriteFile().GetSize())
+	// Output:
+	// ACTION_STATUS_PENDING_APPROVAL
+	// ACTION_STATUS_SUCCEEDED 12
 }

@@ -14,6 +14,13 @@
 // chain head with a compare-and-set, so two replicas can never fork the
 // chain (the loser gets store.ErrAuditSeq and rebuilds on the new head).
 //
+// A running action records its owner, the replica that moved it to
+// running; a later status keeps the owner so that the row still says which
+// replica ran it. A restarting replica interrupts only its own running
+// actions and unowned ones (rows from before the owner column, which no
+// live replica can finish), so one replica's restart never touches what
+// another is executing.
+//
 // Strings are stored as bytea, not text, because PostgreSQL text cannot
 // hold NUL or invalid UTF-8 and the store must keep hostile input verbatim
 // rather than fail or mangle it. Times are int8 unix nanoseconds, the

@@ -19,4 +19,9 @@
 // made through the same *Store, not through another handle or process on
 // the same file. That is enough for the single-replica deployments SQLite is
 // for; several replicas need PostgreSQL (store/postgres).
+//
+// Ownership of running actions (store.Action.Owner) follows the PostgreSQL
+// store exactly, so that both pass the same conformance suite: the owner
+// is written with status running and kept by later statuses, and unowned
+// running rows are interrupted by whichever owner starts.
 package sqlite

@@ -2,7 +2,8 @@
 // implementation runs: the behaviour the server relies on (idempotency under
 // races, compare-and-set status updates, votes only on pending actions and
 // once per approver, filtered listing, change notification, all-or-nothing
-// audit appends that continue the sequence, persistence across restarts,
+// audit appends that continue the sequence, interrupting only the
+// restarting replica's running actions, persistence across restarts,
 // and the same guarantees across two live handles on one storage) is
 // specified here once as tests, so that SQLite and PostgreSQL cannot drift
 // apart.

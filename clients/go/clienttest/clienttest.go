@@ -83,8 +83,8 @@ func Start(tb testing.TB) *Server {
 // New starts a server with everything under dir, which must exist; for
 // TestMain, where there is no testing.TB.
 func New(dir string) (*Server, error) {
-	s := &Server{Dir: dir, Root: filepath.Join(dir, "ws"), Config: filepath.Join(dir, "airlock.yaml")}
-	if err := s.writeFiles(); err != nil {
+	s, err := Prepare(dir)
+	if err != nil {
 		return nil, err
 	}
 	cfg, err := config.Load(s.Config)
@@ -121,9 +121,22 @@ func New(dir string) (*Server, error) {
 	return s, nil
 }
 
+// Prepare writes the workspace, policies and config under dir without
+// starting anything: for serving them with the airlock binary (ServeBinary).
+func Prepare(dir string) (*Server, error) {
+	s := &Server{Dir: dir, Root: filepath.Join(dir, "ws"), Config: filepath.Join(dir, "airlock.yaml")}
+	if err := s.writeFiles(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // Close stops the server and releases its store.
 func (s *Server) Close() error {
 	if s.cancel == nil {
+		return nil
+	}
+	if s.app == nil { // served by a process: ServeBinary's cleanup stops it
 		return nil
 	}
 	s.cancel()
