@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"strings"
@@ -119,6 +120,11 @@ func (b *bundleSource) download(ctx context.Context) ([]byte, string, error) {
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
+		// url.Error quotes the whole URL, query (and any token) included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, "", fmt.Errorf("bundle %s: %w", b, err)
 	}
 	defer resp.Body.Close()

@@ -48,7 +48,22 @@
 // for policy authors.
 //
 // Sources are every *.rego (except *_test.rego) and every data.json,
-// data.yaml or data.yml under the directory, hidden directories excluded. They
-// are read into memory once per load, so the revision (a hash of sorted paths
-// and contents) always names exactly the bytes that were compiled.
+// data.yaml or data.yml under the directory, hidden directories excluded; a
+// data file's directory is its path under data (envs/prod/data.json is
+// data.envs.prod). An OPA bundle (.tar.gz, from a file or an HTTP(S) URL
+// polled with ETags, optionally signed) is read with OPA's own bundle reader
+// and verifier into the same in-memory form. Sources are read into memory
+// once per load, so the revision (a hash of sorted paths and contents)
+// always names exactly the bytes that were compiled.
+//
+// # Reloads
+//
+// A new revision is built beside the live one and goes live only when it
+// compiles and the *_test.rego tests shipped with it pass; otherwise the
+// live revision keeps serving and the error is kept for Status. A revision
+// that denies every action of a small smoke set still goes live, with a
+// warning. The swap is one atomic pointer store: an evaluation finishes on
+// the revision it started with, and every Decision names it. Run watches a
+// directory (debounced, with a safety re-scan) or polls a bundle;
+// docs/POLICY-OPS.md is the operator's guide.
 package policy

@@ -106,7 +106,7 @@ func smokeInputs() []*Input {
 			Path: p, TopDir: top, Dir: dir, Base: base, Ext: ext, Segments: segs,
 			AllPaths: []string{p}, TopDirs: nonEmpty(top), Bases: []string{base}, Exts: nonEmpty(ext),
 			WrittenPaths: written,
-			Paths: []PlannedPath{{Path: p, Op: op, Exists: !mutating, Size: 64, TopDir: top, Dir: dir, Base: base, Ext: ext, Segments: segs}},
+			Paths:        []PlannedPath{{Path: p, Op: op, Exists: !mutating, Size: 64, TopDir: top, Dir: dir, Base: base, Ext: ext, Segments: segs}},
 		}
 		if mutating {
 			in.Plan.FilesChanged, in.Plan.LinesAdded, in.Plan.DiffBytes = 1, 3, 80

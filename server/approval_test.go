@@ -246,7 +246,9 @@ func TestApprovedButStale(t *testing.T) {
 func TestPolicyNowDenies(t *testing.T) {
 	e := startApprovalEnv(t)
 	rec := e.pending("dev", "deploy/service.yaml", "3", "4")
-	freeze := "package airlock\n\ndeny contains {\"rule_id\": \"freeze\", \"message\": \"deploy freeze\"} if input.plan.top_dir == \"deploy\"\n"
+	// Scoped to this test's intent so that the example policy's own tests,
+	// which a reload runs, still pass.
+	freeze := "package airlock\n\ndeny contains {\"rule_id\": \"freeze\", \"message\": \"deploy freeze\"} if {\n\tinput.plan.top_dir == \"deploy\"\n\tinput.request.intent == \"test\"\n}\n"
 	if err := os.WriteFile(filepath.Join(e.policyDir, "freeze.rego"), []byte(freeze), 0o644); err != nil {
 		t.Fatal(err)
 	}

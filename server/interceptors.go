@@ -34,6 +34,7 @@ var access = map[string][]string{
 	airlockv1.AgentService_ServiceDesc.ServiceName:    {auth.KindAgent, auth.KindHuman},
 	airlockv1.ApprovalService_ServiceDesc.ServiceName: {auth.KindHuman},
 	airlockv1.AuditService_ServiceDesc.ServiceName:    {auth.KindHuman},
+	airlockv1.PolicyService_ServiceDesc.ServiceName:   {auth.KindHuman},
 }
 
 func serviceOf(fullMethod string) string {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,11 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/airlock-dev/airlock/audit"
+	client "github.com/airlock-dev/airlock/clients/go"
+	"github.com/airlock-dev/airlock/config"
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
+	"github.com/airlock-dev/airlock/server"
 	"github.com/airlock-dev/airlock/store"
 	"github.com/airlock-dev/airlock/store/pgtest"
 )
@@ -537,4 +542,107 @@ func TestReplicaKilledMidFlight(t *testing.T) {
 		t.Errorf("B finishing its action after A restarted: %v", err)
 	}
 	c.verifyAudit(cc.app.Store)
+}
+
+// BenchmarkSubmitByStore measures end-to-end decisions per second: an
+// allowed write_file submitted over gRPC on loopback (plan, policy, store
+// records, audit, the write itself) by many parallel clients, against one
+// app on SQLite, one on a durable PostgreSQL, and three replicas sharing
+// that PostgreSQL with the clients spread over them.
+//
+//	go test -run '^$' -bench BenchmarkSubmitByStore -benchtime 5s ./server/
+func BenchmarkSubmitByStore(b *testing.B) {
+	durable := func(b *testing.B) string {
+		pgtest.Shared(b) // skips or fails without PostgreSQL, like the tests
+		srv, err := pgtest.NewServer(b.Context(), pgtest.Durable())
+		if err != nil {
+			b.Fatalf("pgtest.NewServer: %v", err)
+		}
+		b.Cleanup(func() { _ = srv.Stop() })
+		return fmt.Sprintf("postgres: %q", srv.NewDatabase(b))
+	}
+	cases := []struct {
+		name     string
+		replicas int
+		store    func(b *testing.B) string
+	}{
+		{"sqlite", 1, func(b *testing.B) string { return "path: " + filepath.Join(b.TempDir(), "airlock.db") }},
+		{"postgres", 1, durable},
+		{"postgres-3-replicas", 3, durable},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			ws := filepath.Join(dir, "ws")
+			if err := os.MkdirAll(filepath.Join(ws, "src", "bench"), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			storeYAML := tc.store(b)
+			var clients []*client.Client
+			for i := range tc.replicas {
+				clients = append(clients, benchReplica(b, dir, ws, storeYAML, fmt.Sprintf("bench-%d", i)))
+			}
+			var n atomic.Int64
+			b.SetParallelism(8) // clients per CPU
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					req := &airlockv1.ActionRequest{Workspace: "dev", Intent: "bench", SessionId: fmt.Sprintf("bench-%d", i),
+						Action: writeA(fmt.Sprintf("src/bench/f%d.txt", i), "x\n")}
+					resp, err := clients[int(i)%len(clients)].Agent.Submit(b.Context(), &airlockv1.SubmitRequest{Request: req})
+					if err != nil || resp.GetAction().GetStatus() != airlockv1.ActionStatus_ACTION_STATUS_SUCCEEDED {
+						b.Errorf("submit: %v %v", resp.GetAction().GetStatus(), err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+		})
+	}
+}
+
+// benchReplica builds and serves one app without logging (a debug log in
+// memory would weigh on the figures) and returns an agent client for it.
+func benchReplica(b *testing.B, dir, ws, storeYAML, id string) *client.Client {
+	b.Helper()
+	pol, err := filepath.Abs(filepath.Join("..", "examples", "policies"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.Parse(fmt.Appendf(nil, `
+store: {%s}
+replica_id: %s
+policy: {dir: %s}
+log: {level: error}
+workspaces: [{name: dev, root: %s, environment: dev}]
+principals: [{id: agent-1, kind: agent, roles: [agent], token_sha256: %s}]
+`, storeYAML, id, pol, ws, hashToken(agentToken)), dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	app, err := server.Build(b.Context(), cfg, zap.NewExample(zap.IncreaseLevel(zap.WarnLevel)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- app.Serve(ctx, []net.Listener{l}) }()
+	c, err := client.Dial(l.Addr().String(), client.Options{Token: agentToken})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		c.Close()
+		cancel()
+		if err := <-stopped; err != nil {
+			b.Errorf("serve: %v", err)
+		}
+		_ = app.Close()
+	})
+	return c
 }

@@ -85,11 +85,13 @@ func New(c Conf, log *zap.Logger, tokens *auth.Tokens, pipe *pipeline.Pipeline, 
 	airlockv1.RegisterAgentServiceServer(s.grpc, &AgentService{s: s})
 	airlockv1.RegisterApprovalServiceServer(s.grpc, &ApprovalService{s: s})
 	airlockv1.RegisterAuditServiceServer(s.grpc, &AuditService{s: s})
+	airlockv1.RegisterPolicyServiceServer(s.grpc, &PolicyService{s: s})
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.health.SetServingStatus(airlockv1.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(airlockv1.ApprovalService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(airlockv1.AuditService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	s.health.SetServingStatus(airlockv1.PolicyService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	return s, nil
 }
 

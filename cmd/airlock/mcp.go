@@ -112,9 +112,14 @@ func serveMCPHTTP(ctx context.Context, cmd *cobra.Command, srv *sdk.Server, addr
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Streamable HTTP keeps event streams open, which a graceful shutdown
+	// would wait for forever: give calls in flight a moment, then close.
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return hs.Shutdown(sctx)
+	if err := hs.Shutdown(sctx); err != nil {
+		return hs.Close()
+	}
+	return nil
 }
 
 // parsePairs reads KEY=VALUE flag values.
