@@ -78,3 +78,12 @@ func (r *Reason) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddString("effect", r.Effect)
 	return nil
 }
+
+// LogOnly writes ev to the JSON log with the audit field names, without
+// storing or chaining it: for action.received, whose facts the stored
+// action.decided event repeats, so the log shows every request the moment
+// it arrives without a second durable write per action.
+func LogOnly(log *zap.Logger, ev Event) {
+	ev.Intent = truncate(ev.Intent, MaxIntentBytes)
+	log.Info("audit", eventFields(&ev, "")...)
+}

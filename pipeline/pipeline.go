@@ -125,6 +125,9 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 		return nil, p.refuse(ctx, ev, err)
 	}
 	ev.Environment, ev.Paths, ev.Digest = ws.Environment, pl.Facts.AllPaths, pl.Facts.Digest
+	received := ev
+	received.Type = audit.TypeActionReceived
+	audit.LogOnly(p.d.Log, received)
 
 	// 2. Decide.
 	session := req.SessionID

@@ -472,7 +472,7 @@ func TestAuditRecordsEveryRequest(t *testing.T) {
 			types["other:"+m["type"].(string)]++
 		}
 	}
-	if types["action.decided"] != 1 || types["action.executed"] != 1 || types["other:action.rejected_input"] != 1 {
+	if types["action.received"] != 1 || types["action.decided"] != 1 || types["action.executed"] != 1 || types["other:action.rejected_input"] != 1 {
 		t.Errorf("audit events = %v", types)
 	}
 }

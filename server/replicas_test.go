@@ -418,6 +418,46 @@ func TestReplicasShareSessionTotals(t *testing.T) {
 	c.verifyAudit(b.app.Store)
 }
 
+// TestReplicasConcurrentSubmissions: agents spread over three replicas
+// submit at the same time; every submission succeeds, as on one replica,
+// and the replicas' audit records interleave into one intact chain.
+func TestReplicasConcurrentSubmissions(t *testing.T) {
+	c := startCluster(t, "replica-a", "replica-b", "replica-c")
+	const perReplica, each = 4, 8
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	start := make(chan struct{})
+	for r, e := range c.replicas {
+		for g := range perReplica {
+			wg.Go(func() {
+				<-start
+				for i := range each {
+					p := fmt.Sprintf("notes/c%d-%d-%d.txt", r, g, i)
+					rec, err := e.submit("dev", writeA(p, p+"\n"), func(req *airlockv1.ActionRequest) {
+						req.SessionId = fmt.Sprintf("s-%d-%d", r, g)
+					})
+					if err != nil || rec.GetStatus() != airlockv1.ActionStatus_ACTION_STATUS_SUCCEEDED {
+						if failed.Add(1) <= 3 {
+							t.Errorf("%s on %s: %v %v", p, e.app.Config.ReplicaID, rec.GetStatus(), err)
+						}
+					}
+				}
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d of %d concurrent submissions failed", n, len(c.replicas)*perReplica*each)
+	}
+	running, err := c.replicas[1].app.Store.ListActions(context.Background(),
+		store.ActionFilter{Statuses: []store.Status{store.StatusRunning}, Limit: 1000})
+	if err != nil || len(running) != 0 {
+		t.Errorf("%d actions left running after every call returned (%v)", len(running), err)
+	}
+	c.verifyAudit(c.replicas[0].app.Store)
+}
+
 // TestReplicaKilledMidFlight: one replica dies while agents submit through
 // it and wait on it; the others keep serving, the agent re-attaches its
 // watch elsewhere, and the dead replica's restart interrupts only what it
@@ -582,7 +622,7 @@ func BenchmarkSubmitByStore(b *testing.B) {
 			for i := range tc.replicas {
 				clients = append(clients, benchReplica(b, dir, ws, storeYAML, fmt.Sprintf("bench-%d", i)))
 			}
-			var n atomic.Int64
+			var n, failed atomic.Int64
 			b.SetParallelism(8) // clients per CPU
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -592,12 +632,16 @@ func BenchmarkSubmitByStore(b *testing.B) {
 						Action: writeA(fmt.Sprintf("src/bench/f%d.txt", i), "x\n")}
 					resp, err := clients[int(i)%len(clients)].Agent.Submit(b.Context(), &airlockv1.SubmitRequest{Request: req})
 					if err != nil || resp.GetAction().GetStatus() != airlockv1.ActionStatus_ACTION_STATUS_SUCCEEDED {
-						b.Errorf("submit: %v %v", resp.GetAction().GetStatus(), err)
-						return
+						// Counted, not fatal, so that the figures show how
+						// often a store refuses under this load.
+						if failed.Add(1) == 1 {
+							b.Logf("first failed submit: %v %v", resp.GetAction().GetStatus(), err)
+						}
 					}
 				}
 			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+			b.ReportMetric(float64(b.N-int(failed.Load()))/b.Elapsed().Seconds(), "decisions/s")
+			b.ReportMetric(100*float64(failed.Load())/float64(b.N), "%failed")
 		})
 	}
 }
