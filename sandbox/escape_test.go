@@ -192,8 +192,11 @@ func TestEscapeForkBomb(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("fork bomb took %v to contain", d)
 	}
-	if !res.TimedOut {
-		t.Fatalf("result %+v, want killed at the limit", res)
+	// Either the limit kills it, or the process cap stops the shell itself
+	// from forking ("Cannot fork") and it exits early; the PID namespace
+	// takes every remaining child with it either way.
+	if !res.TimedOut && (res.ExitCode == 0 || !strings.Contains(string(res.Stderr), "fork")) {
+		t.Fatalf("result %+v, want killed at the limit or refused forks", res)
 	}
 	if err := exec.Command("true").Run(); err != nil {
 		t.Fatalf("host cannot fork after the bomb: %v", err)
