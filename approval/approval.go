@@ -107,8 +107,10 @@ func (s *Service) Get(ctx context.Context, viewer *auth.Principal, id string) (*
 	if err != nil {
 		return nil, err
 	}
-	if rec.Decision.Effect != policy.Escalate {
-		return nil, &pipeline.Error{Reason: pipeline.ReasonActionNotFound, Msg: "no escalated action with this id"}
+	if rec.Decision.Effect != policy.Escalate || !s.mayView(viewer, rec) {
+		// The same answer whether it does not exist or is not the viewer's
+		// to see: approvers see contents about to be written.
+		return nil, &pipeline.Error{Reason: pipeline.ReasonActionNotFound, Msg: "no escalated action with this id that you may see (viewers need a role the escalation names)"}
 	}
 	votes, err := s.d.Store.Votes(ctx, id)
 	if err != nil {
@@ -144,12 +146,32 @@ func (s *Service) ListPending(ctx context.Context, viewer *auth.Principal, f Fil
 	out := make([]*View, 0, len(rows))
 	for _, a := range rows {
 		v, err := s.Get(ctx, viewer, a.ID)
+		var pe *pipeline.Error
+		if errors.As(err, &pe) && pe.Reason == pipeline.ReasonActionNotFound {
+			continue // not this viewer's to see
+		}
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// ViewerRoles may see every escalation (auditors), besides those who may
+// vote on it and the person the agent acts for.
+var ViewerRoles = []string{"auditor", "admin"}
+
+// mayView says whether who may see rec's escalation.
+func (s *Service) mayView(who *auth.Principal, rec *pipeline.Record) bool {
+	if who.Kind != auth.KindHuman {
+		return false
+	}
+	if who.ID == rec.OnBehalfOf || who.HasRole(ViewerRoles...) {
+		return true
+	}
+	req := rec.Decision.Approval
+	return req == nil || len(req.Roles) == 0 || who.HasRole(req.Roles...)
 }
 
 // ineligible says why who may not vote on rec, or "" if they may.

@@ -191,7 +191,9 @@ func TestWhoMayVote(t *testing.T) {
 		reason string
 	}{
 		{"the agent itself", agentToken, prod.GetActionId(), codes.PermissionDenied, "ERROR_REASON_PERMISSION_DENIED"},
-		{"wrong role", eveToken, prod.GetActionId(), codes.PermissionDenied, "ERROR_REASON_NOT_ELIGIBLE"},
+		// Without a role the escalation names, a human may not even see what
+		// would be written.
+		{"wrong role", eveToken, prod.GetActionId(), codes.NotFound, "ERROR_REASON_ACTION_NOT_FOUND"},
 		{"the person the agent acts for, in prod", "alice-senior-token", prod.GetActionId(), codes.PermissionDenied, "ERROR_REASON_NOT_ELIGIBLE"},
 		{"unknown action", bobToken, "act_nope", codes.NotFound, "ERROR_REASON_ACTION_NOT_FOUND"},
 	}
