@@ -77,6 +77,29 @@ deny contains {
 	lib.outside_arg(a)
 }
 
+deny contains {
+	"rule_id": "exec.redirect_outside",
+	"message": "this command redirects output to a file outside the workspace; write inside the workspace instead",
+} if {
+	input.action.kind == "exec"
+	some p in input.plan.command.redirect_writes
+	lib.outside_arg(p)
+	not p in {"/dev/null", "/dev/stdout", "/dev/stderr"}
+}
+
+# loader_env are variables that change which code a program loads or which
+# commands a shell runs behind its back.
+loader_env := {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "BASH_ENV", "ENV", "PATH", "PYTHONPATH", "NODE_OPTIONS", "GIT_SSH_COMMAND", "GIT_EXEC_PATH"}
+
+deny contains {
+	"rule_id": "exec.env",
+	"message": "this command sets an environment variable that changes what code runs (LD_PRELOAD, PATH, BASH_ENV ...); run the command without it",
+} if {
+	input.action.kind == "exec"
+	some k, _ in input.action.env
+	upper(k) in loader_env
+}
+
 escalate contains {
 	"rule_id": "exec.release",
 	"message": "this command publishes, deploys or changes a cluster (git push, publish, kubectl, helm, terraform apply); a senior reviewer must approve",

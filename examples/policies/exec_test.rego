@@ -106,3 +106,31 @@ test_git_unknown_subcommand_escalates_in_prod if {
 	d.effect == "escalate"
 	ids(d) == {"exec.unknown"}
 }
+
+test_redirect_outside_denied if {
+	every target in ["/etc/passwd", "../elsewhere.txt", "~/.bashrc"] {
+		d := airlock.decision with input as exec_with([["echo", "x"]], "dev", {"redirect_writes": [target]})
+		d.effect == "deny"
+		"exec.redirect_outside" in ids(d)
+	}
+}
+
+test_redirect_inside_allowed if {
+	d := airlock.decision with input as exec_with([["echo", "x"]], "dev", {"redirect_writes": ["out/log.txt"]})
+	d.effect == "allow"
+}
+
+test_loader_env_denied if {
+	every k in ["LD_PRELOAD", "path", "BASH_ENV"] {
+		inp := exec_input([["go", "test"]], "dev")
+		d := airlock.decision with input as object.union(inp, {"action": object.union(inp.action, {"env": {k: "x"}})})
+		d.effect == "deny"
+		"exec.env" in ids(d)
+	}
+}
+
+test_plain_env_allowed if {
+	inp := exec_input([["go", "test"]], "dev")
+	d := airlock.decision with input as object.union(inp, {"action": object.union(inp.action, {"env": {"GOFLAGS": "-count=1"}})})
+	d.effect == "allow"
+}
