@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -25,7 +26,7 @@ type Recorder struct {
 	now           func() time.Time
 	maxBatch      int
 	appendTimeout time.Duration
-	maxRetries    int
+	maxRetries    int // immediate retries on a lost head race before backing off
 
 	reqs chan *request
 
@@ -255,9 +256,14 @@ func (r *Recorder) commit(batch []*request) {
 // appended first.
 func (r *Recorder) appendBatch(live []*request) error {
 	recs := make([]store.AuditRecord, len(live))
+	// Losing the race for the chain head to another replica is normal under
+	// load: retry with jittered backoff until the append timeout, not a
+	// fixed number of times, so one unlucky replica does not fail requests.
+	deadline := time.Now().Add(r.appendTimeout)
+	backoff := time.Millisecond
 	var err error
-	for attempt := 0; attempt < r.maxRetries; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), r.appendTimeout)
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err = r.tryAppend(ctx, live, recs)
 		cancel()
 		if err == nil {
@@ -266,8 +272,12 @@ func (r *Recorder) appendBatch(live []*request) error {
 		// The head may or may not have moved (a failed commit can be
 		// ambiguous); read it again before the next batch either way.
 		r.headStale = true
-		if !errors.Is(err, store.ErrAuditSeq) {
+		if !errors.Is(err, store.ErrAuditSeq) || time.Now().Add(backoff).After(deadline) {
 			break
+		}
+		if attempt >= r.maxRetries {
+			time.Sleep(backoff/2 + rand.N(backoff)) // jitter de-synchronises racing replicas
+			backoff = min(backoff*2, 100*time.Millisecond)
 		}
 	}
 	return fmt.Errorf("audit: append %d events: %w", len(live), err)

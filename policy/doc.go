@@ -48,7 +48,7 @@
 // for policy authors.
 //
 // Sources are every *.rego (except *_test.rego) and every data.json,
-// data.yaml or data.yml under the directory, hidden directories excluded; a
+// data.yaml or data.yml under the directory, hidden files and directories excluded; a
 // data file's directory is its path under data (envs/prod/data.json is
 // data.envs.prod). An OPA bundle (.tar.gz, from a file or an HTTP(S) URL
 // polled with ETags, optionally signed) is read with OPA's own bundle reader

@@ -45,6 +45,8 @@ type Engine struct {
 	// builds counts revisions compiled after New (tests prove that an
 	// unchanged bundle is not rebuilt).
 	builds atomic.Int64
+	// watching, when set (tests), is closed once Run watches the directory.
+	watching chan struct{}
 }
 
 // Option configures an Engine.

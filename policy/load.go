@@ -86,6 +86,11 @@ func readSources(dir string) (*snapshot, error) {
 			}
 			return nil
 		}
+		// Hidden files are editor and deploy-tool leftovers (.#x.rego
+		// locks, .tmp- files being renamed into place), never policy.
+		if strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
 		fsys := snap.files
 		switch {
 		case isTest(d.Name()):

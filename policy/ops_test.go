@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 )
 
 // waitHook waits for the next reload result; a reload that never comes
@@ -23,6 +26,20 @@ func waitHook(t *testing.T, ch <-chan string, want string) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("no reload (want %q) within 20s", want)
+	}
+}
+
+// writeAtomic replaces dir/name by a rename, as deploy tools do, so that
+// no reload can read a half-written file (which would be refused, and
+// the test could not tell that from a real refusal).
+func writeAtomic(t *testing.T, dir, name, content string) {
+	t.Helper()
+	tmp := filepath.Join(dir, ".tmp-"+name)
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -43,12 +60,21 @@ func TestWatchReloadsUnderLoad(t *testing.T) {
 	}
 	writeFiles(t, dir, policyWith(variant(0)))
 	hooks := make(chan string, 64)
-	e, err := New(ctx, Conf{Dir: dir, Watch: true}, WithReloadHook(func(r string) { hooks <- r }))
+	// The generous timeout keeps a stalled goroutine on a loaded -race run
+	// from counting as a policy failure.
+	e, err := New(ctx, Conf{Dir: dir, Watch: true, Timeout: time.Minute}, WithLogger(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))), WithReloadHook(func(r string) { hooks <- r }))
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.watching = make(chan struct{})
 	ran := make(chan error, 1)
 	go func() { ran <- e.Run(ctx) }()
+	// Writes before the watch starts would be seen only by the re-scan.
+	select {
+	case <-e.watching:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not start watching")
+	}
 
 	var (
 		wg      sync.WaitGroup
@@ -58,6 +84,10 @@ func TestWatchReloadsUnderLoad(t *testing.T) {
 		errs    = make(chan error, 16)
 		decided sync.Map
 	)
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop); wg.Wait() }) }
+	// Deciders must be gone before the test ends, even when it fails.
+	defer halt()
 	for g := range 4 {
 		wg.Go(func() {
 			in := fileInput("write_file", "dev", fmt.Sprintf("src/f%d.go", g))
@@ -88,14 +118,14 @@ func TestWatchReloadsUnderLoad(t *testing.T) {
 
 	const changes = 12
 	for i := 1; i <= changes; i++ {
-		writeFiles(t, dir, policyWith(variant(i)))
+		writeAtomic(t, dir, "airlock.rego", policyWith(variant(i))["airlock.rego"])
 		waitHook(t, hooks, ReloadOK)
 		if d := e.Decide(ctx, fileInput("read_file", "dev", "x")); d.Reasons[0].RuleID != fmt.Sprintf("r%d.%s", i, d.Effect) {
 			t.Fatalf("change %d not live: %+v", i, d)
 		}
 	}
 	good := e.Revision()
-	writeFiles(t, dir, map[string]string{"broken.rego": "package airlock\n\nx := {\n"})
+	writeAtomic(t, dir, "broken.rego", "package airlock\n\nx := {\n")
 	waitHook(t, hooks, ReloadError)
 	if st := e.Status(); e.Revision() != good || st.LastError == nil || !strings.Contains(st.LastError.Error(), "broken.rego") {
 		t.Fatalf("broken revision: live %s (want %s), status %+v", e.Revision(), good, st)
@@ -106,14 +136,13 @@ func TestWatchReloadsUnderLoad(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "broken.rego")); err != nil {
 		t.Fatal(err)
 	}
-	writeFiles(t, dir, policyWith(variant(changes+1)))
+	writeAtomic(t, dir, "airlock.rego", policyWith(variant(changes + 1))["airlock.rego"])
 	waitHook(t, hooks, ReloadOK)
 	if st := e.Status(); st.LastError != nil || e.Revision() == good {
 		t.Fatalf("fixed policy not live: %+v", st)
 	}
 
-	close(stop)
-	wg.Wait()
+	halt()
 	close(errs)
 	for err := range errs {
 		t.Error(err)

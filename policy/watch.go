@@ -62,7 +62,12 @@ func (e *Engine) watch(ctx context.Context) {
 	}
 	defer w.Close()
 	e.addTree(w, e.conf.Dir)
+	// A change made between New and now raised no event: look once.
 	settled := make(chan struct{}, 1)
+	settled <- struct{}{}
+	if e.watching != nil {
+		close(e.watching)
+	}
 	go e.poll(ctx, e.conf.Rescan, settled)
 	timer := time.NewTimer(debounce)
 	timer.Stop()

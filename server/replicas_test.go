@@ -665,7 +665,7 @@ principals: [{id: agent-1, kind: agent, roles: [agent], token_sha256: %s}]
 	if err != nil {
 		b.Fatal(err)
 	}
-	app, err := server.Build(b.Context(), cfg, zap.NewExample(zap.IncreaseLevel(zap.WarnLevel)))
+	app, err := server.Build(b.Context(), cfg, zap.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}
