@@ -20,6 +20,7 @@ import (
 
 	"github.com/airlock-dev/airlock/approval"
 	"github.com/airlock-dev/airlock/auth"
+	"github.com/airlock-dev/airlock/policy"
 	"github.com/airlock-dev/airlock/sandbox"
 )
 
@@ -93,6 +94,16 @@ type Policy struct {
 	Query string `yaml:"query"`
 	// Timeout bounds one evaluation (default 250ms); exceeding it denies.
 	Timeout time.Duration `yaml:"timeout"`
+	// Bundle loads the policy from an OPA bundle (a file or an HTTP(S) URL
+	// polled with ETag, optionally signed) instead of Dir.
+	Bundle *policy.BundleConf `yaml:"bundle"`
+	// Watch reloads Dir when its files change (debounced).
+	Watch bool `yaml:"watch"`
+	// Rescan is the interval of the safety re-scan of a watched Dir.
+	Rescan time.Duration `yaml:"rescan"`
+	// TestTimeout bounds the policy's own rego tests, which a revision must
+	// pass to go live.
+	TestTimeout time.Duration `yaml:"test_timeout"`
 	// ShadowDir is a candidate policy evaluated beside the enforced one;
 	// differences are audited, never enforced.
 	ShadowDir string `yaml:"shadow_dir"`
@@ -264,6 +275,12 @@ func (c *Config) SetDefaults() {
 	c.Store.Path = c.Abs(c.Store.Path)
 	c.Policy.Dir = c.Abs(c.Policy.Dir)
 	c.Policy.ShadowDir = c.Abs(c.Policy.ShadowDir)
+	if b := c.Policy.Bundle; b != nil {
+		b.File = c.Abs(b.File)
+		if b.Signing != nil {
+			b.Signing.PublicKeyFile = c.Abs(b.Signing.PublicKeyFile)
+		}
+	}
 	if c.Log.File != "" {
 		c.Log.File = c.Abs(c.Log.File)
 	}
@@ -314,11 +331,13 @@ func (c *Config) Validate() error {
 	if c.Store.Postgres != "" && !strings.HasPrefix(c.Store.Postgres, "postgres://") && !strings.HasPrefix(c.Store.Postgres, "postgresql://") {
 		return bad("store.postgres", "must be a postgres:// URL")
 	}
-	if c.Policy.Dir == "" {
-		return bad("policy.dir", "required")
+	if (c.Policy.Dir == "") == (c.Policy.Bundle == nil) {
+		return bad("policy.dir", "required: set exactly one of policy.dir and policy.bundle")
 	}
-	if st, err := os.Stat(c.Policy.Dir); err != nil || !st.IsDir() {
-		return bad("policy.dir", "%q is not a directory", c.Policy.Dir)
+	if c.Policy.Dir != "" {
+		if st, err := os.Stat(c.Policy.Dir); err != nil || !st.IsDir() {
+			return bad("policy.dir", "%q is not a directory", c.Policy.Dir)
+		}
 	}
 	if c.Policy.Timeout < time.Millisecond || c.Policy.Timeout > 10*time.Second {
 		return bad("policy.timeout", "must be between 1ms and 10s")

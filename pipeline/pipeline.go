@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -90,6 +91,19 @@ func New(d Deps) (*Pipeline, error) {
 		p.ws[w.Name] = w
 	}
 	return p, nil
+}
+
+// AuditOnlyWorkspaces names the workspaces that record decisions without
+// enforcing them.
+func (p *Pipeline) AuditOnlyWorkspaces() []string {
+	var out []string
+	for name, w := range p.ws {
+		if w.AuditOnly {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Request is one action request from an authenticated principal.

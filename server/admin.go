@@ -11,14 +11,18 @@ import (
 )
 
 // adminHandler serves /metrics, /healthz (the process is up), /readyz (the
-// store answers and a policy is loaded) and, when enabled, /debug/pprof/.
-func adminHandler(withPprof bool, m *metrics.Metrics, st store.Store, policyLoaded func() bool) http.Handler {
+// store answers, a policy is loaded and the server is not draining) and, when enabled, /debug/pprof/.
+func adminHandler(withPprof bool, m *metrics.Metrics, st store.Store, policyLoaded, draining func() bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if draining() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := st.Ping(ctx); err != nil {

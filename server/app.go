@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -39,6 +41,9 @@ type App struct {
 	Approvals *approval.Service
 	Metrics   *metrics.Metrics
 	roots     []*files.Root
+	// draining is set once shutdown starts, so /readyz turns a load
+	// balancer away while in-flight calls finish.
+	draining atomic.Bool
 }
 
 // Option adjusts Build.
@@ -70,12 +75,14 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 		}
 	}()
 	pc := policy.Conf{
-		Dir: cfg.Policy.Dir, Query: cfg.Policy.Query, Timeout: cfg.Policy.Timeout,
+		Dir: cfg.Policy.Dir, Bundle: cfg.Policy.Bundle, Watch: cfg.Policy.Watch, Rescan: cfg.Policy.Rescan,
+		TestTimeout: cfg.Policy.TestTimeout, Query: cfg.Policy.Query, Timeout: cfg.Policy.Timeout,
 		DefaultApproval: policy.ApprovalDefaults{
 			Roles: cfg.Policy.ApprovalRoles, Approvals: cfg.Policy.Approvals, TTL: cfg.Policy.ApprovalTTL,
 		},
 	}
-	a.Engine, err = policy.New(ctx, pc, policy.WithLogger(log))
+	reloaded := policy.WithReloadHook(func(result string) { a.Metrics.PolicyReload(result) })
+	a.Engine, err = policy.New(ctx, pc, policy.WithLogger(log), reloaded)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
@@ -121,8 +128,8 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 	}
 	var shadow pipeline.Decider
 	if cfg.Policy.ShadowDir != "" {
-		pc.Dir = cfg.Policy.ShadowDir
-		if a.Shadow, err = policy.New(ctx, pc, policy.WithLogger(log.Named("shadow"))); err != nil {
+		pc.Dir, pc.Bundle = cfg.Policy.ShadowDir, nil
+		if a.Shadow, err = policy.New(ctx, pc, policy.WithLogger(log.Named("shadow")), reloaded); err != nil {
 			return nil, fmt.Errorf("shadow policy: %w", err)
 		}
 		shadow = a.Shadow
@@ -176,7 +183,7 @@ func OpenStore(ctx context.Context, c config.Store) (store.Store, error) {
 // AdminHandler is the admin HTTP handler (metrics, health, readiness).
 func (a *App) AdminHandler() http.Handler {
 	return adminHandler(a.Config.Admin.Pprof, a.Metrics, a.Store,
-		func() bool { return a.Engine.Revision() != "" })
+		func() bool { return a.Engine.Revision() != "" }, a.draining.Load)
 }
 
 // Listen opens the configured listeners: TCP (refusing plaintext on a
@@ -210,10 +217,20 @@ func (a *App) Listen() ([]net.Listener, error) {
 
 // Serve serves on every listener until ctx ends, then stops gracefully.
 func (a *App) Serve(ctx context.Context, ls []net.Listener) error {
-	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	swept := make(chan struct{})
-	go func() { a.Approvals.Run(sweepCtx); close(swept) }()
-	defer func() { stopSweep(); <-swept }()
+	// Background work: expiry sweeps, policy watching or bundle polling.
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	bg.Go(func() { a.Approvals.Run(bgCtx) })
+	for _, e := range []*policy.Engine{a.Engine, a.Shadow} {
+		if e != nil {
+			bg.Go(func() {
+				if err := e.Run(bgCtx); err != nil && bgCtx.Err() == nil {
+					a.Log.Error("policy source watcher stopped", zap.Error(err))
+				}
+			})
+		}
+	}
+	defer func() { stopBG(); bg.Wait() }()
 	if addr := a.Config.Admin.Address; addr != "" {
 		al, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -235,6 +252,7 @@ func (a *App) Serve(ctx context.Context, ls []net.Listener) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	a.draining.Store(true)
 	a.Server.Stop(context.Background())
 	return err
 }
@@ -250,6 +268,18 @@ func (a *App) Close() error {
 	}
 	for _, r := range a.roots {
 		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Reload reloads the live and shadow policies now (SIGHUP). A refused
+// revision leaves the live one serving; the error is logged and returned.
+func (a *App) Reload(ctx context.Context) error {
+	var errs []error
+	for _, e := range []*policy.Engine{a.Engine, a.Shadow} {
+		if e != nil {
+			errs = append(errs, e.Reload(ctx))
+		}
 	}
 	return errors.Join(errs...)
 }

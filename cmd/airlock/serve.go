@@ -66,6 +66,20 @@ and served on 127.0.0.1:7443. The demo agent's token is "demo-agent-token".`,
 			for _, l := range ls {
 				fmt.Fprintf(cmd.ErrOrStderr(), "airlock: serving on %s (%s)\n", l.Addr(), l.Addr().Network())
 			}
+			// SIGHUP reloads the policy; a broken revision is refused and the
+			// live one keeps serving.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for range hup {
+					if err := app.Reload(ctx); err != nil {
+						log.Warn("SIGHUP reload refused", zap.Error(err))
+					} else {
+						log.Info("SIGHUP reload", zap.String("policy_revision", app.Engine.Revision()))
+					}
+				}
+			}()
 			err = app.Serve(ctx, ls)
 			log.Info("stopped", zap.Error(err))
 			return err

@@ -304,8 +304,8 @@ type EvaluatePolicyRequest_Input struct {
 }
 
 type EvaluatePolicyRequest_ActionId struct {
-	// The id of a recorded action: its stored input is replanned against the
-	// workspace as it is now.
+	// The id of a recorded action: the input it was judged with, as
+	// recorded.
 	ActionId string `protobuf:"bytes,2,opt,name=action_id,json=actionId,proto3,oneof"`
 }
 
