@@ -26,6 +26,10 @@ type Client struct {
 	// Approvals is the generated approver API; it needs a human principal's
 	// token.
 	Approvals airlockv1.ApprovalServiceClient
+	// Audit reads the audit trail (humans with the auditor or admin role).
+	Audit airlockv1.AuditServiceClient
+	// Policy is the policy-operations API (humans with policy-admin or admin).
+	Policy airlockv1.PolicyServiceClient
 }
 
 // Options configures Dial.
@@ -106,6 +110,8 @@ func Dial(target string, o Options) (*Client, error) {
 		opts:      o,
 		Agent:     airlockv1.NewAgentServiceClient(conn),
 		Approvals: airlockv1.NewApprovalServiceClient(conn),
+		Audit:     airlockv1.NewAuditServiceClient(conn),
+		Policy:    airlockv1.NewPolicyServiceClient(conn),
 	}, nil
 }
 

@@ -6,17 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/airlock-dev/airlock/audit"
+	client "github.com/airlock-dev/airlock/clients/go"
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 	"github.com/airlock-dev/airlock/store/sqlite"
 )
@@ -25,53 +23,18 @@ func init() { register(newAudit) }
 
 // auditConn is a connection to the AuditService.
 type auditConn struct {
-	conn *grpc.ClientConn
+	*client.Client
 	airlockv1.AuditServiceClient
 }
 
-// dialAudit connects with the human flags. The Go client does not wrap the
-// AuditService, so this dials directly, with the same rule as the client:
-// a token travels in plaintext only to a loopback address or unix socket.
+// dialAudit connects with the human flags, through the Go client (which
+// refuses to send a token in plaintext beyond loopback and unix sockets).
 func dialAudit(f *humanFlags) (*auditConn, error) {
-	if f.token == "" {
-		return nil, errors.New("no token: pass --token or set AIRLOCK_TOKEN")
-	}
-	if !loopbackTarget(f.addr) {
-		return nil, fmt.Errorf("refusing to send a token without TLS to %q: use a loopback address or unix socket", f.addr)
-	}
-	conn, err := grpc.NewClient(f.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(bearer(f.token)))
+	c, err := f.dial()
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", f.addr, err)
+		return nil, err
 	}
-	return &auditConn{conn: conn, AuditServiceClient: airlockv1.NewAuditServiceClient(conn)}, nil
-}
-
-func (c *auditConn) Close() error { return c.conn.Close() }
-
-// bearer sends the token with each call; plaintext is allowed because
-// dialAudit only dials loopback and unix sockets.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-func (bearer) RequireTransportSecurity() bool { return false }
-
-func loopbackTarget(addr string) bool {
-	if strings.HasPrefix(addr, "unix:") {
-		return true
-	}
-	host, _, err := net.SplitHostPort(strings.TrimPrefix(addr, "dns:///"))
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return &auditConn{Client: c, AuditServiceClient: c.Audit}, nil
 }
 
 // auditFilter are the filter flags of audit query.

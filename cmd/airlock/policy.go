@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,8 +19,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/tester"
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/airlock-dev/airlock/audit"
@@ -630,30 +627,12 @@ func printRemoteDecision(w io.Writer, resp *airlockv1.EvaluatePolicyResponse) {
 }
 
 func evaluateRemote(ctx context.Context, f *humanFlags, actionID string, explain bool) (*airlockv1.EvaluatePolicyResponse, error) {
-	conn, err := dialPolicy(f)
+	c, err := f.dial()
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	return airlockv1.NewPolicyServiceClient(conn).EvaluatePolicy(ctx, &airlockv1.EvaluatePolicyRequest{
+	defer c.Close()
+	return c.Policy.EvaluatePolicy(ctx, &airlockv1.EvaluatePolicyRequest{
 		Subject: &airlockv1.EvaluatePolicyRequest_ActionId{ActionId: actionID}, Explain: explain,
 	})
-}
-
-// dialPolicy connects to the PolicyService, which the Go client does not
-// wrap, with the same rule as dialAudit: a token travels in plaintext only to
-// a loopback address or unix socket.
-func dialPolicy(f *humanFlags) (*grpc.ClientConn, error) {
-	if f.token == "" {
-		return nil, errors.New("no token: pass --token or set AIRLOCK_TOKEN")
-	}
-	if !loopbackTarget(f.addr) {
-		return nil, fmt.Errorf("refusing to send a token without TLS to %q: use a loopback address or unix socket", f.addr)
-	}
-	conn, err := grpc.NewClient(f.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(bearer(f.token)))
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", f.addr, err)
-	}
-	return conn, nil
 }
