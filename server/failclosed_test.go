@@ -11,6 +11,7 @@ import (
 
 	"github.com/airlock-dev/airlock/config"
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
+	"github.com/airlock-dev/airlock/sandbox"
 	"github.com/airlock-dev/airlock/server"
 )
 
@@ -80,5 +81,35 @@ func TestBrokenPolicyRefusesToStart(t *testing.T) {
 				t.Errorf("error does not name the file: %v", err)
 			}
 		})
+	}
+}
+
+// TestRequiredSandboxLayerMissing: a layer the config requires but the host
+// lacks stops the server from starting, naming the layer.
+func TestRequiredSandboxLayerMissing(t *testing.T) {
+	var missing string
+	for _, l := range []string{"cgroup", "seccomp", "landlock", "userns", "netns"} {
+		if len(sandbox.Probe().Missing([]string{l})) > 0 {
+			missing = l
+			break
+		}
+	}
+	if missing == "" {
+		t.Skip("this host provides every layer; nothing to refuse")
+	}
+	e := startEnv(t, envOpts{})
+	e.stop()
+	cfg, err := config.Load(e.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sandbox.Required = []string{missing}
+	app, err := server.Build(context.Background(), cfg, zap.NewNop())
+	if err == nil {
+		app.Close()
+		t.Fatalf("started although %s is required and missing", missing)
+	}
+	if !strings.Contains(err.Error(), missing) {
+		t.Errorf("error does not name %s: %v", missing, err)
 	}
 }
