@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,15 +22,31 @@ import (
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 )
 
-// buildBinary builds cmd/airlock once per test into a temp dir.
+// testBinary is cmd/airlock built once for the whole package: the tests
+// run the real binary, as a user would.
+var testBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "airlock-cmd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testBinary = filepath.Join(dir, "airlock")
+	if out, err := exec.Command("go", "build", "-o", testBinary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildBinary returns the binary built for this test run.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "airlock")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return testBinary
 }
 
 var servingRE = regexp.MustCompile(`serving on (\S+) \(tcp\)`)

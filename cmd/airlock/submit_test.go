@@ -7,38 +7,16 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/airlock-dev/airlock/clients/go/clienttest"
 )
 
-var (
-	cliOnce sync.Once
-	cliBin  string
-	cliErr  error
-)
-
-// cliBinary builds the binary once for the client-side command tests.
+// cliBinary is the binary TestMain built.
 func cliBinary(t *testing.T) string {
 	t.Helper()
-	cliOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "airlock-cli-test-")
-		if err != nil {
-			cliErr = err
-			return
-		}
-		cliBin = filepath.Join(dir, "airlock")
-		if out, err := exec.Command("go", "build", "-o", cliBin, ".").CombinedOutput(); err != nil {
-			cliErr = errors.New(string(out))
-		}
-	})
-	if cliErr != nil {
-		t.Fatalf("go build: %v", cliErr)
-	}
-	return cliBin
+	return testBinary
 }
 
 type cliResult struct {
