@@ -407,9 +407,9 @@ func pathFacts(p string) policy.PlannedPath {
 		return pp
 	}
 	pp.Segments = strings.Split(p, "/")
-	if len(pp.Segments) > 1 {
-		pp.TopDir = pp.Segments[0]
-	}
+	// The first segment, also for a file at the root: a rule like "writes
+	// only under src/" must see "go.mod" as outside src, not as no path.
+	pp.TopDir = pp.Segments[0]
 	pp.Ext = strings.ToLower(path.Ext(pp.Base))
 	return pp
 }

@@ -63,17 +63,17 @@ func TestBuildFacts(t *testing.T) {
 		{
 			name:   "read root-level file",
 			action: Action{Kind: ReadFile, Path: "README.md"},
-			paths:  []pw{at("README.md", "", ".", "README.md", ".md", "README.md").op("read").file(readme, false)},
-			flat: flat{path: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"),
-				all: l("README.md"), bases: l("README.md"), exts: l(".md")},
+			paths:  []pw{at("README.md", "README.md", ".", "README.md", ".md", "README.md").op("read").file(readme, false)},
+			flat: flat{path: "README.md", top: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"),
+				all: l("README.md"), tops: l("README.md"), bases: l("README.md"), exts: l(".md")},
 			act: policy.Action{Kind: "read_file", Path: "README.md"},
 		},
 		{
 			name:   "extension is lower-cased",
 			action: Action{Kind: ReadFile, Path: "data.BIN"},
-			paths:  []pw{at("data.BIN", "", ".", "data.BIN", ".bin", "data.BIN").op("read").file(binData, false)},
-			flat: flat{path: "data.BIN", dir: ".", base: "data.BIN", ext: ".bin", segs: l("data.BIN"),
-				all: l("data.BIN"), bases: l("data.BIN"), exts: l(".bin")},
+			paths:  []pw{at("data.BIN", "data.BIN", ".", "data.BIN", ".bin", "data.BIN").op("read").file(binData, false)},
+			flat: flat{path: "data.BIN", top: "data.BIN", dir: ".", base: "data.BIN", ext: ".bin", segs: l("data.BIN"),
+				all: l("data.BIN"), tops: l("data.BIN"), bases: l("data.BIN"), exts: l(".bin")},
 			act: policy.Action{Kind: "read_file", Path: "data.BIN"},
 		},
 		{
@@ -86,8 +86,8 @@ func TestBuildFacts(t *testing.T) {
 		{
 			name:   "list a directory with a trailing slash",
 			action: Action{Kind: ListDir, Path: "src/"},
-			paths:  []pw{at("src", "", ".", "src", "", "src").op("list").isDir(dirSize(t, w, "src"))},
-			flat:   flat{path: "src", dir: ".", base: "src", segs: l("src"), all: l("src"), bases: l("src")},
+			paths:  []pw{at("src", "src", ".", "src", "", "src").op("list").isDir(dirSize(t, w, "src"))},
+			flat:   flat{path: "src", top: "src", dir: ".", base: "src", segs: l("src"), all: l("src"), tops: l("src"), bases: l("src")},
 			act:    policy.Action{Kind: "list_dir", Path: "src"},
 		},
 		{
@@ -104,19 +104,19 @@ func TestBuildFacts(t *testing.T) {
 		{
 			name:   "overwrite a root-level file",
 			action: Action{Kind: WriteFile, Path: "README.md", Content: []byte("# demo\nmore\n"), ExpectedSHA256: sha(readme)},
-			paths: []pw{at("README.md", "", ".", "README.md", ".md", "README.md").op("write").file(readme, true).
+			paths: []pw{at("README.md", "README.md", ".", "README.md", ".md", "README.md").op("write").file(readme, true).
 				diff("--- a/README.md\n+++ b/README.md\n@@ -1 +1,2 @@\n # demo\n+more\n", 1, 0)},
-			flat: flat{path: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"), all: l("README.md"),
-				bases: l("README.md"), exts: l(".md"), wrt: l("README.md"), mutating: true, changed: 1, added: 1},
+			flat: flat{path: "README.md", top: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"), all: l("README.md"),
+				tops: l("README.md"), bases: l("README.md"), exts: l(".md"), wrt: l("README.md"), mutating: true, changed: 1, added: 1},
 			changes: []files.Change{{Path: "README.md", Op: "modify", Content: []byte("# demo\nmore\n"), ExpectedSHA256: sha(readme)}},
 			act:     policy.Action{Kind: "write_file", Path: "README.md", ContentBytes: 12, ExpectedSHA256: sha(readme)},
 		},
 		{
 			name:   "binary content has no diff",
 			action: Action{Kind: WriteFile, Path: "README.md", Content: []byte("\x00\xff")},
-			paths:  []pw{at("README.md", "", ".", "README.md", ".md", "README.md").op("write").file(readme, true).binary()},
-			flat: flat{path: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"), all: l("README.md"),
-				bases: l("README.md"), exts: l(".md"), wrt: l("README.md"), mutating: true, changed: 1},
+			paths:  []pw{at("README.md", "README.md", ".", "README.md", ".md", "README.md").op("write").file(readme, true).binary()},
+			flat: flat{path: "README.md", top: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"), all: l("README.md"),
+				tops: l("README.md"), bases: l("README.md"), exts: l(".md"), wrt: l("README.md"), mutating: true, changed: 1},
 			changes: []files.Change{{Path: "README.md", Op: "modify", Content: []byte("\x00\xff"), ExpectedSHA256: sha(readme)}},
 			act:     policy.Action{Kind: "write_file", Path: "README.md", ContentBytes: 2},
 		},
@@ -135,9 +135,9 @@ func TestBuildFacts(t *testing.T) {
 		{
 			name:   "edit every occurrence",
 			action: Action{Kind: EditFile, Path: "dup.txt", OldText: "a", NewText: "b", ReplaceAll: true},
-			paths: []pw{at("dup.txt", "", ".", "dup.txt", ".txt", "dup.txt").op("write").file(dupTxt, true).
+			paths: []pw{at("dup.txt", "dup.txt", ".", "dup.txt", ".txt", "dup.txt").op("write").file(dupTxt, true).
 				diff("--- a/dup.txt\n+++ b/dup.txt\n@@ -1,2 +1,2 @@\n-a\n-a\n+b\n+b\n", 2, 2)},
-			flat: flat{path: "dup.txt", dir: ".", base: "dup.txt", ext: ".txt", segs: l("dup.txt"), all: l("dup.txt"), bases: l("dup.txt"),
+			flat: flat{path: "dup.txt", top: "dup.txt", dir: ".", base: "dup.txt", ext: ".txt", segs: l("dup.txt"), all: l("dup.txt"), tops: l("dup.txt"), bases: l("dup.txt"),
 				exts: l(".txt"), wrt: l("dup.txt"), mutating: true, changed: 1, added: 2, removed: 2},
 			changes: []files.Change{{Path: "dup.txt", Op: "modify", Content: []byte("b\nb\n"), ExpectedSHA256: sha(dupTxt)}},
 			act:     policy.Action{Kind: "edit_file", Path: "dup.txt", ReplaceAll: true},
@@ -157,11 +157,11 @@ func TestBuildFacts(t *testing.T) {
 			name:   "move a root file into a new directory",
 			action: Action{Kind: MoveFile, Path: "README.md", ToPath: "docs/README.md", Overwrite: true},
 			paths: []pw{
-				at("README.md", "", ".", "README.md", ".md", "README.md").op("move_from").file(readme, true),
+				at("README.md", "README.md", ".", "README.md", ".md", "README.md").op("move_from").file(readme, true),
 				at("docs/README.md", "docs", "docs", "README.md", ".md", "docs", "README.md").op("move_to"),
 			},
-			flat: flat{path: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"),
-				all: l("README.md", "docs/README.md"), tops: l("docs"), bases: l("README.md"), exts: l(".md"),
+			flat: flat{path: "README.md", top: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"),
+				all: l("README.md", "docs/README.md"), tops: l("README.md", "docs"), bases: l("README.md"), exts: l(".md"),
 				wrt: l("README.md", "docs/README.md"), mutating: true, changed: 1},
 			act: policy.Action{Kind: "move_file", Path: "README.md", ToPath: "docs/README.md", Overwrite: true},
 		},
@@ -176,13 +176,13 @@ func TestBuildFacts(t *testing.T) {
 			name:   "patch two files",
 			action: Action{Kind: ApplyPatch, Patch: patch},
 			paths: []pw{
-				at("README.md", "", ".", "README.md", ".md", "README.md").op("write").file(readme, true).
+				at("README.md", "README.md", ".", "README.md", ".md", "README.md").op("write").file(readme, true).
 					diff("--- a/README.md\n+++ b/README.md\n@@ -1 +1,2 @@\n # demo\n+more\n", 1, 0),
 				at("src/app/new.go", "src", "src/app", "new.go", ".go", "src", "app", "new.go").op("create").
 					diff("--- a/src/app/new.go\n+++ b/src/app/new.go\n@@ -0,0 +1 @@\n+package app\n", 1, 0),
 			},
-			flat: flat{path: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"),
-				all: l("README.md", "src/app/new.go"), tops: l("src"), bases: l("README.md", "new.go"), exts: l(".go", ".md"),
+			flat: flat{path: "README.md", top: "README.md", dir: ".", base: "README.md", ext: ".md", segs: l("README.md"),
+				all: l("README.md", "src/app/new.go"), tops: l("README.md", "src"), bases: l("README.md", "new.go"), exts: l(".go", ".md"),
 				wrt: l("README.md", "src/app/new.go"), mutating: true, changed: 2, added: 2},
 			changes: []files.Change{
 				{Path: "README.md", Op: "modify", Content: []byte("# demo\nmore\n"), ExpectedSHA256: sha(readme)},
@@ -193,9 +193,9 @@ func TestBuildFacts(t *testing.T) {
 		{
 			name:   "patch deleting a file",
 			action: Action{Kind: ApplyPatch, Patch: "--- a/dup.txt\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-a\n"},
-			paths: []pw{at("dup.txt", "", ".", "dup.txt", ".txt", "dup.txt").op("delete").file(dupTxt, true).
+			paths: []pw{at("dup.txt", "dup.txt", ".", "dup.txt", ".txt", "dup.txt").op("delete").file(dupTxt, true).
 				diff("--- a/dup.txt\n+++ b/dup.txt\n@@ -1,2 +0,0 @@\n-a\n-a\n", 0, 2)},
-			flat: flat{path: "dup.txt", dir: ".", base: "dup.txt", ext: ".txt", segs: l("dup.txt"), all: l("dup.txt"), bases: l("dup.txt"),
+			flat: flat{path: "dup.txt", top: "dup.txt", dir: ".", base: "dup.txt", ext: ".txt", segs: l("dup.txt"), all: l("dup.txt"), tops: l("dup.txt"), bases: l("dup.txt"),
 				exts: l(".txt"), wrt: l("dup.txt"), mutating: true, changed: 1, removed: 2},
 			changes: []files.Change{{Path: "dup.txt", Op: "delete", ExpectedSHA256: sha(dupTxt)}},
 			act:     policy.Action{Kind: "apply_patch", Path: "dup.txt"},

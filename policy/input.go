@@ -58,8 +58,9 @@ type Plan struct {
 	// Facts about the primary target path (move_file: the source; exec: the
 	// cwd). For "deploy/prod/app.yaml": path "deploy/prod/app.yaml", top_dir
 	// "deploy", dir "deploy/prod", base "app.yaml", ext ".yaml" (lower case),
-	// segments ["deploy","prod","app.yaml"]. A file at the root has top_dir ""
-	// and dir "."; the root itself is path ".", base ".".
+	// segments ["deploy","prod","app.yaml"]. top_dir is the first segment,
+	// so a file at the root is its own top_dir ("go.mod") with dir "."; the
+	// root itself is path ".", base ".", top_dir "".
 	Path     string   `json:"path"`
 	TopDir   string   `json:"top_dir"`
 	Dir      string   `json:"dir"`

@@ -10,6 +10,7 @@ import (
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
 	"github.com/airlock-dev/airlock/pipeline"
 	"github.com/airlock-dev/airlock/plan"
+	"github.com/airlock-dev/airlock/policy"
 )
 
 // AgentService serves the agent API over the pipeline.
@@ -28,7 +29,7 @@ func (a *AgentService) Submit(ctx context.Context, req *airlockv1.SubmitRequest)
 	if err != nil {
 		return nil, toStatus(a.s.log, err)
 	}
-	return &airlockv1.SubmitResponse{Action: toRecord(rec)}, nil
+	return &airlockv1.SubmitResponse{Action: redactForAgent(toRecord(rec))}, nil
 }
 
 // Evaluate is Submit's dry run.
@@ -38,7 +39,11 @@ func (a *AgentService) Evaluate(ctx context.Context, req *airlockv1.EvaluateRequ
 		return nil, toStatus(a.s.log, err)
 	}
 	dr := pipeline.DecisionRecord{Effect: d.Effect, Reasons: d.Reasons, Revision: d.Revision, Approval: d.Approval, Sandbox: d.Sandbox}
-	return &airlockv1.EvaluateResponse{Decision: toDecision(dr), Plan: toPlan(&pl.Facts)}, nil
+	out := &airlockv1.EvaluateResponse{Decision: toDecision(dr), Plan: toPlan(&pl.Facts)}
+	if d.Effect != policy.Allow {
+		redactPlan(out.Plan)
+	}
+	return out, nil
 }
 
 // GetAction returns one of the caller's actions.
@@ -47,7 +52,7 @@ func (a *AgentService) GetAction(ctx context.Context, req *airlockv1.GetActionRe
 	if err != nil {
 		return nil, toStatus(a.s.log, err)
 	}
-	return &airlockv1.GetActionResponse{Action: toRecord(rec)}, nil
+	return &airlockv1.GetActionResponse{Action: redactForAgent(toRecord(rec))}, nil
 }
 
 // watchPoll is the safety poll under change notifications, which are
@@ -70,7 +75,7 @@ func (a *AgentService) WatchAction(req *airlockv1.WatchActionRequest, stream air
 			return true, toStatus(a.s.log, err)
 		}
 		if last == nil || rec.Status != last.Status || !rec.UpdatedAt.Equal(last.UpdatedAt) {
-			if err := stream.Send(&airlockv1.WatchActionResponse{Action: toRecord(rec)}); err != nil {
+			if err := stream.Send(&airlockv1.WatchActionResponse{Action: redactForAgent(toRecord(rec))}); err != nil {
 				return true, err
 			}
 			last = rec
@@ -123,7 +128,7 @@ func (a *AgentService) SubmitStream(req *airlockv1.SubmitStreamRequest, stream a
 	}
 	if r.Action.Kind == plan.Exec {
 		r.OnDecided = func(rec *pipeline.Record) {
-			send(&airlockv1.SubmitStreamResponse{Event: &airlockv1.SubmitStreamResponse_Action{Action: toRecord(rec)}})
+			send(&airlockv1.SubmitStreamResponse{Event: &airlockv1.SubmitStreamResponse_Action{Action: redactForAgent(toRecord(rec))}})
 		}
 		r.Stdout = chunkWriter{"stdout", send}
 		r.Stderr = chunkWriter{"stderr", send}
@@ -132,7 +137,7 @@ func (a *AgentService) SubmitStream(req *airlockv1.SubmitStreamRequest, stream a
 	if err != nil {
 		return toStatus(a.s.log, err)
 	}
-	send(&airlockv1.SubmitStreamResponse{Event: &airlockv1.SubmitStreamResponse_Action{Action: toRecord(rec)}})
+	send(&airlockv1.SubmitStreamResponse{Event: &airlockv1.SubmitStreamResponse_Action{Action: redactForAgent(toRecord(rec))}})
 	mu.Lock()
 	defer mu.Unlock()
 	return sendErr

@@ -170,3 +170,27 @@ func toResult(r *pipeline.Result) *airlockv1.ActionResult {
 	}
 	return nil
 }
+
+// redactForAgent strips what a plan says about the workspace's current
+// content (existence, size, hash, diff, line counts) unless the policy
+// allowed the action: a denied or escalated agent must learn nothing about
+// files it may not touch (a denied write to .env would otherwise return the
+// secret's old lines in the diff). Approvers and auditors see the full plan
+// through their own services.
+func redactForAgent(r *airlockv1.ActionRecord) *airlockv1.ActionRecord {
+	if r.GetDecision().GetEffect() == airlockv1.Effect_EFFECT_ALLOW {
+		return r
+	}
+	redactPlan(r.GetPlan())
+	return r
+}
+
+func redactPlan(p *airlockv1.Plan) {
+	if p == nil {
+		return
+	}
+	p.LinesAdded, p.LinesRemoved, p.FilesChanged = 0, 0, 0
+	for i, pp := range p.GetPaths() {
+		p.Paths[i] = &airlockv1.PlannedPath{Path: pp.GetPath(), Op: pp.GetOp()}
+	}
+}

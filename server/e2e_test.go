@@ -11,8 +11,11 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	airlockv1 "github.com/airlock-dev/airlock/gen/airlock/v1"
+	"github.com/airlock-dev/airlock/sandbox/files"
 )
 
 func readA(p string) *airlockv1.Action {
@@ -126,6 +129,18 @@ func TestActionKinds(t *testing.T) {
 				ap := rec.GetDecision().GetApproval()
 				if ap.GetApprovals() < 1 || len(ap.GetRoles()) == 0 || ap.GetTtlSeconds() == 0 {
 					t.Errorf("approval = %+v", ap)
+				}
+			}},
+		{name: "root-level file written in dev", ws: "dev", action: writeA("NOTES.md", "notes\n"), effect: airlockv1.Effect_EFFECT_ALLOW,
+			status: airlockv1.ActionStatus_ACTION_STATUS_SUCCEEDED, check: func(t *testing.T, rec *airlockv1.ActionRecord) {
+				if e.read("NOTES.md") != "notes\n" {
+					t.Errorf("not written")
+				}
+			}},
+		{name: "root-level manifest escalated", ws: "dev", action: editA("go.mod", "demo", "demo2"), effect: airlockv1.Effect_EFFECT_ESCALATE,
+			status: airlockv1.ActionStatus_ACTION_STATUS_PENDING_APPROVAL, check: func(t *testing.T, rec *airlockv1.ActionRecord) {
+				if e.read("go.mod") != "module example.com/demo\n" {
+					t.Errorf("escalated edit executed")
 				}
 			}},
 		{name: "patch allowed", ws: "dev", action: patchA(todoPatch), effect: airlockv1.Effect_EFFECT_ALLOW,
@@ -474,5 +489,44 @@ func TestAuditRecordsEveryRequest(t *testing.T) {
 	}
 	if types["action.received"] != 1 || types["action.decided"] != 1 || types["action.executed"] != 1 || types["other:action.rejected_input"] != 1 {
 		t.Errorf("audit events = %v", types)
+	}
+}
+
+// TestDeniedPlanRevealsNothing: a denied write to a secret must not hand
+// the agent the secret's current content through the plan's diff, nor its
+// hash or size, whether it asks through Submit, Evaluate or GetAction.
+func TestDeniedPlanRevealsNothing(t *testing.T) {
+	e := startEnv(t, envOpts{})
+	leaks := func(t *testing.T, m proto.Message) {
+		t.Helper()
+		raw, err := protojson.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{"API_KEY", "=secret", files.SHA256Hex([]byte("API_KEY=secret\n"))} {
+			if strings.Contains(string(raw), secret) {
+				t.Errorf("response contains %q: %s", secret, raw)
+			}
+		}
+	}
+	for _, a := range []*airlockv1.Action{writeA(".env", "X=1\n"), editA(".env", "API_KEY", "K"), deleteA(".env")} {
+		rec, err := e.submit("dev", a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.GetDecision().GetEffect() != airlockv1.Effect_EFFECT_DENY {
+			t.Fatalf("effect %v", rec.GetDecision().GetEffect())
+		}
+		leaks(t, rec)
+		got, err := e.agent.Agent.GetAction(context.Background(), &airlockv1.GetActionRequest{ActionId: rec.GetActionId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaks(t, got)
+		ev, err := e.agent.Agent.Evaluate(context.Background(), &airlockv1.EvaluateRequest{Request: &airlockv1.ActionRequest{Workspace: "dev", Action: a}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaks(t, ev)
 	}
 }

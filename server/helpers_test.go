@@ -93,6 +93,7 @@ func startEnvWith(t testing.TB, o envOpts, opts ...server.Option) *env {
 		"notes/todo.txt":      "one\ntwo\nthree\n",
 		"notes/patchme.txt":   "one\ntwo\nthree\n",
 		"src/package.json":    "{}\n",
+		"go.mod":              "module example.com/demo\n",
 	})
 	if o.sandboxed && os.Geteuid() == 0 {
 		giveToNobody(t, dir, e.ws)
