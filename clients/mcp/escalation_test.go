@@ -70,7 +70,9 @@ func TestEscalationWaitsForApproval(t *testing.T) {
 	if err := <-approved; err != nil {
 		t.Fatalf("approve: %v", err)
 	}
-	if res.IsError || !strings.Contains(textOf(res), "Edited deploy/service.yaml") || !strings.Contains(textOf(res), "+replicas: 7") {
+	// An escalated action's plan reaches the agent redacted (no diff of the
+	// old content), approved or not: the result says what happened.
+	if res.IsError || !strings.Contains(textOf(res), "Edited deploy/service.yaml") || strings.Contains(textOf(res), "-replicas: 3") {
 		t.Fatalf("isError %v:\n%s", res.IsError, textOf(res))
 	}
 	if got := srv.Read("deploy/service.yaml"); got != "replicas: 7\n" {
