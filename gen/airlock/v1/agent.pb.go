@@ -317,7 +317,9 @@ type ActionRecord struct {
 	Intent string `protobuf:"bytes,7,opt,name=intent,proto3" json:"intent,omitempty"`
 	// The policy's decision.
 	Decision *Decision `protobuf:"bytes,8,opt,name=decision,proto3" json:"decision,omitempty"`
-	// The facts the decision was based on.
+	// The facts the decision was based on. Through the agent API, an action
+	// the policy did not allow carries only each path and op: nothing about
+	// the files' current content (approvers see the full plan).
 	Plan *Plan `protobuf:"bytes,9,opt,name=plan,proto3" json:"plan,omitempty"`
 	// The result, when status is SUCCEEDED.
 	Result *ActionResult `protobuf:"bytes,10,opt,name=result,proto3" json:"result,omitempty"`
