@@ -45,7 +45,7 @@ func (p *Pipeline) Finish(ctx context.Context, id string, to store.Status, typ a
 	}
 	rec.Status, rec.UpdatedAt = to, p.d.Now().UTC()
 	rec.Failure = &Failure{Reason: ReasonNotPending, Message: why}
-	row := &store.Action{Status: to, Record: mustJSON(rec), UpdatedAt: rec.UpdatedAt}
+	row := &store.Action{Status: to, Record: rec.encode(), UpdatedAt: rec.UpdatedAt}
 	if err := p.d.Store.UpdateAction(ctx, id, store.StatusPendingApproval, row, store.SessionDelta{}); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return rec, &Error{Reason: ReasonNotPending, ActionID: id, Msg: "the action was decided concurrently"}
@@ -68,7 +68,7 @@ func (p *Pipeline) Finish(ctx context.Context, id string, to store.Status, typ a
 // whether this caller won.
 func (p *Pipeline) Claim(ctx context.Context, rec *Record) (bool, error) {
 	rec.Status, rec.UpdatedAt = store.StatusRunning, p.d.Now().UTC()
-	row := &store.Action{Status: store.StatusRunning, Record: mustJSON(rec), UpdatedAt: rec.UpdatedAt, Owner: p.d.ReplicaID}
+	row := &store.Action{Status: store.StatusRunning, Record: rec.encode(), UpdatedAt: rec.UpdatedAt, Owner: p.d.ReplicaID}
 	err := p.d.Store.UpdateAction(ctx, rec.ID, store.StatusPendingApproval, row, store.SessionDelta{})
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -96,7 +96,7 @@ func (p *Pipeline) ExecuteApproved(ctx context.Context, id string) (*Record, err
 	finish := func(status store.Status, f *Failure, res *Result, delta store.SessionDelta, typ audit.Type) (*Record, error) {
 		rec.Status, rec.Failure, rec.Result, rec.UpdatedAt = status, f, res, p.d.Now().UTC()
 		p.d.Metrics.Execution(rec.Kind, rec.Workspace, string(status), p.d.Now().Sub(start))
-		row := &store.Action{Status: status, Record: mustJSON(rec), UpdatedAt: rec.UpdatedAt}
+		row := &store.Action{Status: status, Record: rec.encode(), UpdatedAt: rec.UpdatedAt}
 		if err := p.d.Store.UpdateAction(context.WithoutCancel(ctx), id, store.StatusRunning, row, delta); err != nil {
 			p.d.Log.Error("storing approved action outcome failed", zap.String("action_id", id), zap.Error(err))
 		}

@@ -171,19 +171,19 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 		PolicyAction: pl.Action, Session: in.Session, WorkspaceLabels: ws.Labels,
 		Status: statusOf(d.Effect), CreatedAt: start.UTC(), UpdatedAt: start.UTC(),
 	}
-	reqDigest, stored, err := encodeRequest(req)
+	reqDigest, stored, err := encodeRequest(req, d.Effect == policy.Escalate)
 	if err != nil {
 		return nil, p.internal(ev, err)
 	}
 	row := &store.Action{
 		ID: id, Principal: req.Principal.ID, Workspace: ws.Name, SessionID: session, Kind: rec.Kind,
 		IdempotencyKey: req.IdempotencyKey, RequestDigest: reqDigest, Status: rec.Status,
-		Request: stored, Record: mustJSON(rec), CreatedAt: start, UpdatedAt: start, Owner: p.d.ReplicaID,
+		Request: stored, Record: rec.encode(), CreatedAt: start, UpdatedAt: start, Owner: p.d.ReplicaID,
 	}
 	if d.Effect == policy.Escalate && d.Approval != nil {
 		row.ExpiresAt = start.Add(time.Duration(d.Approval.TTLSeconds) * time.Second)
 		rec.ExpiresAt = row.ExpiresAt.UTC()
-		row.Record = mustJSON(rec)
+		row.Record = rec.encode()
 	}
 	existing, err := p.d.Store.CreateAction(ctx, row)
 	if errors.Is(err, store.ErrDuplicate) {
@@ -234,7 +234,7 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 		delta = store.SessionDelta{Actions: 1, FilesChanged: pl.Facts.FilesChanged, LinesChanged: pl.Facts.LinesAdded + pl.Facts.LinesRemoved}
 	}
 	p.d.Metrics.Execution(rec.Kind, ws.Name, string(rec.Status), p.d.Now().Sub(execStart))
-	row.Status, row.Record, row.UpdatedAt = rec.Status, mustJSON(rec), rec.UpdatedAt
+	row.Status, row.Record, row.UpdatedAt = rec.Status, rec.encode(), rec.UpdatedAt
 	if err := p.d.Store.UpdateAction(ctx, id, store.StatusRunning, row, delta); err != nil {
 		// The action ran; its outcome is logged below and the row is
 		// marked interrupted at the next start.
@@ -361,7 +361,7 @@ func (p *Pipeline) abandon(id string, rec *Record, cause error) {
 	from := rec.Status
 	rec.Status = store.StatusFailed
 	rec.Failure = &Failure{Reason: ReasonStoreUnavailable, Message: "the decision could not be audited; nothing was executed"}
-	row := &store.Action{Status: rec.Status, Record: mustJSON(rec), UpdatedAt: p.d.Now()}
+	row := &store.Action{Status: rec.Status, Record: rec.encode(), UpdatedAt: p.d.Now()}
 	if err := p.d.Store.UpdateAction(context.Background(), id, from, row, store.SessionDelta{}); err != nil {
 		p.d.Log.Error("marking unaudited action failed", zap.String("action_id", id), zap.Error(err), zap.NamedError("cause", cause))
 	}
@@ -400,14 +400,25 @@ type storedRequest struct {
 	Principal auth.Principal    `json:"principal"`
 }
 
-// encodeRequest returns the request's digest (for idempotency) and its
-// stored form (to execute an approved action later).
-func encodeRequest(req *Request) (string, []byte, error) {
-	raw, err := json.Marshal(storedRequest{req.Workspace, req.Action, req.Intent, req.SessionID, req.Labels, *req.Principal})
+// encodeRequest returns the request's digest (for idempotency, over the
+// whole request) and its stored form. Only an escalated action keeps the
+// content it carries (file content, edit text, patch, stdin), because it is
+// executed later; every other stored request drops it, so the store does not
+// accumulate what agents wrote or tried to write (a denied write to a
+// credentials file, say).
+func encodeRequest(req *Request, keepContent bool) (string, []byte, error) {
+	sr := storedRequest{req.Workspace, req.Action, req.Intent, req.SessionID, req.Labels, *req.Principal}
+	raw, err := json.Marshal(sr)
 	if err != nil {
 		return "", nil, err
 	}
 	sum := sha256.Sum256(raw)
+	if !keepContent {
+		sr.Action.Content, sr.Action.Stdin, sr.Action.Patch, sr.Action.OldText, sr.Action.NewText = nil, nil, "", "", ""
+		if raw, err = json.Marshal(sr); err != nil {
+			return "", nil, err
+		}
+	}
 	return hex.EncodeToString(sum[:]), raw, nil
 }
 

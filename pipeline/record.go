@@ -154,3 +154,25 @@ func RecordedInput(a *store.Action) (*policy.Input, error) {
 		Request:   policy.Request{Intent: rec.Intent, Labels: nonNilMap(req.Labels), Time: rec.CreatedAt.UTC().Format(time.RFC3339)},
 	}, nil
 }
+
+// encode is the stored form of the record. Diffs, which carry file content,
+// are kept only for escalated actions, where approvers need to see them; for
+// allowed and denied actions the store keeps paths and line counts (and the
+// hashes of allowed targets),
+// so it does not accumulate what agents wrote or tried to write (the caller
+// got the diff in its response).
+func (r *Record) encode() []byte {
+	if r.Decision.Effect == policy.Escalate {
+		return mustJSON(r)
+	}
+	c := *r
+	c.Plan.Paths = make([]policy.PlannedPath, len(r.Plan.Paths))
+	for i, pp := range r.Plan.Paths {
+		pp.Diff, pp.DiffTruncated = "", false
+		if r.Decision.Effect != policy.Allow {
+			pp.SHA256 = "" // a denied target's hash is none of the record's business
+		}
+		c.Plan.Paths[i] = pp
+	}
+	return mustJSON(&c)
+}

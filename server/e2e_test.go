@@ -530,3 +530,37 @@ func TestDeniedPlanRevealsNothing(t *testing.T) {
 		leaks(t, ev)
 	}
 }
+
+// TestStoreKeepsContentOnlyForEscalations: what an agent wrote or tried to
+// write stays in the store only while an approval may still execute it.
+func TestStoreKeepsContentOnlyForEscalations(t *testing.T) {
+	e := startEnv(t, envOpts{})
+	ctx := context.Background()
+	denied, err := e.submit("dev", writeA(".env", "TOKEN=TOPSECRET-1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed, err := e.submit("dev", writeA("src/cfg.go", "package app // TOPSECRET-2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := e.submit("dev", writeA("deploy/new.yaml", "token: TOPSECRET-3\n"))
+	if err != nil || pending.GetStatus() != airlockv1.ActionStatus_ACTION_STATUS_PENDING_APPROVAL {
+		t.Fatalf("%v %v", pending.GetStatus(), err)
+	}
+	for _, tc := range []struct {
+		id, secret string
+		kept       bool
+	}{{denied.GetActionId(), "TOPSECRET-1", false}, {allowed.GetActionId(), "TOPSECRET-2", false}, {pending.GetActionId(), "TOPSECRET-3", true}} {
+		a, err := e.app.Store.GetAction(ctx, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Content is stored base64-encoded inside the request JSON, and as
+		// text in a plan's diff.
+		has := strings.Contains(string(a.Request), `"content":`) || strings.Contains(string(a.Record), tc.secret)
+		if has != tc.kept {
+			t.Errorf("action %s: content kept = %v, want %v", tc.id, has, tc.kept)
+		}
+	}
+}
