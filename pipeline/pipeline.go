@@ -171,6 +171,9 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 		PolicyAction: pl.Action, Session: in.Session, WorkspaceLabels: ws.Labels,
 		Status: statusOf(d.Effect), CreatedAt: start.UTC(), UpdatedAt: start.UTC(),
 	}
+	if d.Effect == policy.Escalate && d.Approval != nil {
+		rec.ExpiresAt = start.Add(time.Duration(d.Approval.TTLSeconds) * time.Second).UTC()
+	}
 	reqDigest, stored, err := encodeRequest(req, d.Effect == policy.Escalate)
 	if err != nil {
 		return nil, p.internal(ev, err)
@@ -179,11 +182,7 @@ func (p *Pipeline) Submit(ctx context.Context, req *Request) (*Record, error) {
 		ID: id, Principal: req.Principal.ID, Workspace: ws.Name, SessionID: session, Kind: rec.Kind,
 		IdempotencyKey: req.IdempotencyKey, RequestDigest: reqDigest, Status: rec.Status,
 		Request: stored, Record: rec.encode(), CreatedAt: start, UpdatedAt: start, Owner: p.d.ReplicaID,
-	}
-	if d.Effect == policy.Escalate && d.Approval != nil {
-		row.ExpiresAt = start.Add(time.Duration(d.Approval.TTLSeconds) * time.Second)
-		rec.ExpiresAt = row.ExpiresAt.UTC()
-		row.Record = rec.encode()
+		ExpiresAt: rec.ExpiresAt,
 	}
 	existing, err := p.d.Store.CreateAction(ctx, row)
 	if errors.Is(err, store.ErrDuplicate) {
