@@ -101,8 +101,14 @@ func (b *builder) observe(raw, op string, withContent bool) (string, files.Info,
 	if err != nil {
 		return "", files.Info{}, nil, err
 	}
-	info, err := b.root.Stat(clean)
-	if err != nil {
+	var info files.Info
+	var content []byte
+	var readErr error
+	if withContent {
+		if info, content, readErr, err = b.root.StatRead(clean); err != nil {
+			return "", files.Info{}, nil, err
+		}
+	} else if info, err = b.root.Stat(clean); err != nil {
 		return "", files.Info{}, nil, err
 	}
 	pp := pathFacts(clean)
@@ -112,17 +118,15 @@ func (b *builder) observe(raw, op string, withContent bool) (string, files.Info,
 	if info.IsRegular {
 		pp.Size = info.Size // a directory's size is the file system's business
 	}
-	var content []byte
 	if info.Exists && info.IsRegular && withContent {
-		c, _, err := b.root.ReadFile(clean)
-		switch {
+		switch err := readErr; {
 		case err == nil:
-			content = c
-			pp.SHA256 = files.SHA256Hex(c)
-			pp.Binary = files.IsBinary(c)
+			pp.SHA256 = files.SHA256Hex(content)
+			pp.Binary = files.IsBinary(content)
 		case files.CodeOf(err) == files.Escape || files.CodeOf(err) == files.InvalidPath:
 			return "", files.Info{}, nil, err
 		default:
+			content = nil
 			b.deferErr(err)
 		}
 	}
@@ -469,7 +473,13 @@ func digest(ws string, a *Action, p *Plan) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// emptyHash is hashOf(nil): most actions leave most digest inputs empty.
+var emptyHash = func() string { sum := sha256.Sum256(nil); return hex.EncodeToString(sum[:]) }()
+
 func hashOf(b []byte) string {
+	if len(b) == 0 {
+		return emptyHash
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
 	"go.uber.org/zap"
@@ -110,7 +111,9 @@ func (e *Engine) decide(ctx context.Context, p *compiled, in *Input, o evalOpts)
 		cancel.Cancel()
 	})
 	stop := context.AfterFunc(ctx, cancel.Cancel)
-	eo := []rego.EvalOption{rego.EvalParsedInput(in.ToValue()), rego.EvalExternalCancel(cancel)}
+	// Without EvalMetrics OPA allocates a fresh metrics registry per
+	// evaluation that nothing reads.
+	eo := []rego.EvalOption{rego.EvalParsedInput(in.ToValue()), rego.EvalExternalCancel(cancel), rego.EvalMetrics(metrics.NoOp())}
 	if o.tracer != nil {
 		eo = append(eo, rego.EvalQueryTracer(o.tracer))
 	}

@@ -126,6 +126,53 @@ func TestReadFile(t *testing.T) {
 	}
 }
 
+// TestStatRead holds StatRead to Stat's facts, with the content of regular files only and read failures kept
+// apart from stat failures.
+func TestStatRead(t *testing.T) {
+	e := newEnv(t)
+	e.write(t, "f.txt", "hello\n")
+	e.write(t, "big.txt", "0123456789")
+	e.write(t, "d/x", "")
+	e.symlink(t, "f.txt", "link")
+	if err := syscall.Mkfifo(filepath.Join(e.ws, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	small, err := Open(e.ws, Limits{MaxFileBytes: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	tests := []struct {
+		name, path, content string
+		exists, regular     bool
+		readCode, code      Code
+	}{
+		{name: "file", path: "f.txt", content: "hello\n", exists: true, regular: true},
+		{name: "too large is a read error", path: "big.txt", exists: true, regular: true, readCode: TooLarge},
+		{name: "symlink not read", path: "link", exists: true},
+		{name: "directory not read", path: "d", exists: true},
+		{name: "fifo not opened", path: "fifo", exists: true},
+		{name: "missing", path: "nope"},
+		{name: "escape", path: "../f.txt", code: Escape},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			info, content, readErr, err := small.StatRead(tc.path)
+			wantCode(t, err, tc.code)
+			wantCode(t, readErr, tc.readCode)
+			if string(content) != tc.content || info.Exists != tc.exists || info.IsRegular != tc.regular {
+				t.Fatalf("StatRead = %+v, %q", info, content)
+			}
+			if err == nil {
+				st, _ := small.Stat(tc.path)
+				if st != info {
+					t.Fatalf("StatRead info %+v, Stat %+v", info, st)
+				}
+			}
+		})
+	}
+}
+
 func TestRead(t *testing.T) {
 	e := newEnv(t)
 	e.write(t, "f.txt", "0123456789")

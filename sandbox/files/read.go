@@ -24,7 +24,33 @@ func (r *Root) ReadFile(p string) ([]byte, Info, error) {
 	if !ok {
 		return nil, Info{Path: cp}, newErr(NotFound, op, cp, "no such file or directory")
 	}
-	f, fi, err := r.openRegular(op, cp)
+	return r.readAfter(op, cp, li)
+}
+
+// StatRead is Stat, plus the content when p is a regular file (not a symbolic link), with a single Lstat: the
+// planner observes every target this way on each request. err is Stat's error; readErr is a failure to read a
+// file that exists (too large, swapped for a special file), which the planner reports later rather than at once.
+func (r *Root) StatRead(p string) (info Info, content []byte, readErr, err error) {
+	const op = "stat"
+	cp, err := cleanPath(op, p)
+	if err != nil {
+		return Info{}, nil, nil, err
+	}
+	li, ok, err := r.lstat(op, cp)
+	if err != nil || !ok {
+		return Info{Path: cp}, nil, nil, err
+	}
+	info = infoOf(cp, li)
+	if !info.IsRegular {
+		return info, nil, nil, nil
+	}
+	content, _, readErr = r.readAfter("read_file", cp, li)
+	return info, content, readErr, nil
+}
+
+// readAfter reads the whole file at cp, given the Lstat the caller just made.
+func (r *Root) readAfter(op, cp string, li fs.FileInfo) ([]byte, Info, error) {
+	f, fi, err := r.openRegularAfter(op, cp, li)
 	if err != nil {
 		return nil, Info{}, err
 	}
@@ -33,7 +59,7 @@ func (r *Root) ReadFile(p string) ([]byte, Info, error) {
 		return nil, Info{}, newErr(TooLarge, op, cp, "file larger than the configured limit")
 	}
 	// The file may grow after fstat; read one byte past the limit to notice.
-	b, err := io.ReadAll(io.LimitReader(f, r.lim.MaxFileBytes+1))
+	b, err := readSized(f, fi.Size(), r.lim.MaxFileBytes+1)
 	if err != nil {
 		return nil, Info{}, osErr(op, cp, err)
 	}
@@ -44,6 +70,26 @@ func (r *Root) ReadFile(p string) ([]byte, Info, error) {
 	info.Size = int64(len(b))
 	info.IsSymlink = li.Mode()&fs.ModeSymlink != 0
 	return b, info, nil
+}
+
+// readSized reads f to its end, at most max bytes, starting with a buffer of the size fstat reported (plus one,
+// so that reaching the end needs no second buffer) rather than io.ReadAll's doubling from 512 bytes.
+func readSized(f io.Reader, size, max int64) ([]byte, error) {
+	b := make([]byte, 0, min(size+1, max))
+	for int64(len(b)) < max {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := f.Read(b[len(b):min(int64(cap(b)), max)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 // ReadResult is one slice of a file.

@@ -134,6 +134,11 @@ func (r *Root) openRegular(op, p string) (*os.File, fs.FileInfo, error) {
 	if !ok {
 		return nil, nil, newErr(NotFound, op, p, "no such file or directory")
 	}
+	return r.openRegularAfter(op, p, li)
+}
+
+// openRegularAfter is openRegular for a caller that has just made the Lstat itself (li).
+func (r *Root) openRegularAfter(op, p string, li fs.FileInfo) (*os.File, fs.FileInfo, error) {
 	if err := requireFileOrLink(op, p, li); err != nil {
 		return nil, nil, err
 	}
