@@ -33,9 +33,9 @@ func setupMounts(ls *launchSpec) (mountResult, error) {
 		err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 		mr.proc = err == nil
 	}
-	ws, err := openDir(ls.Workspace)
+	ws, err := openWorkspace(ls)
 	if err != nil {
-		return mr, fmt.Errorf("open workspace: %w", err)
+		return mr, err
 	}
 	defer unix.Close(ws)
 	opts := "mode=1777,size=" + strconv.FormatInt(ls.TmpBytes, 10)
