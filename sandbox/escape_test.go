@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -351,6 +353,29 @@ func TestEscapeSignalServer(t *testing.T) {
 		}
 		if err := exec.Command("true").Run(); err != nil { // still alive and well
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestEscapeInheritedDescriptors: a descriptor the server inherited
+// without close-on-exec (from a supervisor, a shell, socket activation)
+// never reaches the command.
+func TestEscapeInheritedDescriptors(t *testing.T) {
+	requireSandbox(t)
+	eachPath(t, func(t *testing.T, p path) {
+		dir := outsideDir(t)
+		s, unchanged := sentinel(t, dir)
+		fd, err := syscall.Open(s, syscall.O_WRONLY|syscall.O_APPEND, 0) // no O_CLOEXEC, on purpose
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer syscall.Close(fd)
+		n := strconv.Itoa(fd)
+		res := p.run(t, Conf{}, Spec{Workspace: newWorkspace(t),
+			Argv: sh(`echo pwned >&` + n + `; echo pwned >/proc/self/fd/` + n + `; ls /proc/self/fd`)})
+		unchanged()
+		if got := strings.Fields(string(res.Stdout)); !slices.Equal(got, []string{"0", "1", "2", "3"}) {
+			t.Fatalf("descriptors in the command: %v (stderr %q), want 0-2 and ls's own", got, res.Stderr)
 		}
 	})
 }

@@ -92,7 +92,15 @@ func runLauncher() error {
 	// Nothing may inherit these past exec.
 	unix.CloseOnExec(specFD)
 	unix.CloseOnExec(statusFD)
+	// Nor anything the server itself inherited without close-on-exec (a
+	// supervisor's pipe, a socket-activation descriptor): Go's fork passes
+	// every such descriptor on. Marked here, before the Go runtime's own
+	// descriptors could be told apart from them, and closed only by exec.
+	inheritedErr := cloexecAbove(statusFD)
 	status := os.NewFile(statusFD, "status")
+	if inheritedErr != nil {
+		return report(status, fmt.Errorf("inherited descriptors: %w", inheritedErr))
+	}
 	// Not dumpable while it waits and sets up: no process outside the
 	// sandbox running as the same host uid may ptrace it or read its /proc
 	// entries (the command's exec makes it dumpable again, as any exec).
@@ -164,6 +172,25 @@ func warmCodec() {
 func report(status *os.File, err error) error {
 	_ = json.NewEncoder(status).Encode(launchStatus{Error: err.Error(), Stale: errors.Is(err, errStaleWorkspace)})
 	return err
+}
+
+// cloexecAbove sets close-on-exec on every descriptor above fd.
+func cloexecAbove(fd int) error {
+	err := unix.CloseRange(uint(fd+1), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	// Kernels before 5.11: one by one.
+	entries, rerr := os.ReadDir("/proc/self/fd")
+	if rerr != nil {
+		return fmt.Errorf("close_range: %w; /proc/self/fd: %w", err, rerr)
+	}
+	for _, e := range entries {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n > fd {
+			unix.CloseOnExec(n) // the directory's own descriptor is gone by now: EBADF, harmless
+		}
+	}
+	return nil
 }
 
 // stdinDevNull replaces the stdin pipe, which the server closed unwritten,

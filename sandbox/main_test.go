@@ -20,6 +20,7 @@ const testUID = 100123
 
 func TestMain(m *testing.M) {
 	MaybeRunLauncher()
+	poolHelper()
 	os.Setenv(secretEnv, secretValue)
 	code := m.Run()
 	for _, d := range benchDirs {
