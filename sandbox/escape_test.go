@@ -23,7 +23,7 @@ import (
 // the assertion: the outside file is.
 func TestEscapeFilesystem(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		tests := []struct {
 			name   string
 			script string // $S is the sentinel file, $D its directory, $R the relative path to $S
@@ -64,7 +64,7 @@ func TestEscapeFilesystem(t *testing.T) {
 // the workspace or anywhere else on the host is not.
 func TestEscapeReadOutside(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		ws := newWorkspace(t)
 		dir := outsideDir(t)
 		const secret = "db_password=hunter2-outside"
@@ -91,7 +91,7 @@ func TestEscapeReadOutside(t *testing.T) {
 // TestEscapeGitHooks: hooks run on the host later, outside any sandbox.
 func TestEscapeGitHooks(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		t.Run("existing hooks stay read-only", func(t *testing.T) {
 			ws := newWorkspace(t)
 			hook := writeWS(t, ws, ".git/hooks/pre-commit", "#!/bin/sh\nexit 0\n")
@@ -131,7 +131,7 @@ func TestEscapeGitHooks(t *testing.T) {
 // with it, the same connection succeeds (proving the check can fail).
 func TestEscapeNetwork(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		if _, err := exec.LookPath("bash"); err != nil {
 			t.Skip("bash (for /dev/tcp) not installed")
 		}
@@ -196,7 +196,7 @@ func TestEscapeNetwork(t *testing.T) {
 // limit, and the host can still start processes afterwards.
 func TestEscapeForkBomb(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		start := time.Now()
 		res := p.run(t, Conf{MaxProcs: 64}, Spec{Workspace: newWorkspace(t), Timeout: 2 * time.Second,
 			Argv: sh(`bomb() { bomb | bomb & }; bomb; sleep 30`)})
@@ -223,7 +223,7 @@ func TestEscapeForkBomb(t *testing.T) {
 // allocation fail; either way it ends long before the time limit.
 func TestEscapeMemoryBomb(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		res := p.run(t, Conf{MemoryBytes: 64 << 20}, Spec{Workspace: newWorkspace(t), Timeout: 20 * time.Second,
 			Argv: sh(`tail /dev/zero; echo "tail exited $?" >&2; exit 3`)})
 		if res.TimedOut {
@@ -240,7 +240,7 @@ func TestEscapeMemoryBomb(t *testing.T) {
 // it holds stdout open.
 func TestEscapeDaemon(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		const marker = "987.654321"
 		if !positiveControl(t, marker) {
 			t.Fatal("process scan cannot see a live process; the check below would prove nothing")
@@ -308,7 +308,7 @@ func findProcesses(marker string) []int {
 // TestEscapeOutputFlood: 100 MB is counted, 1 MiB kept, quickly.
 func TestEscapeOutputFlood(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		const total = 100_000_000
 		start := time.Now()
 		res := p.run(t, Conf{}, Spec{Workspace: newWorkspace(t), OutputLimit: 1 << 20, Timeout: 30 * time.Second,
@@ -326,7 +326,7 @@ func TestEscapeOutputFlood(t *testing.T) {
 // visible, through env or any /proc entry.
 func TestEscapeServerEnvironment(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		pid := strconv.Itoa(os.Getpid())
 		res := p.run(t, Conf{}, Spec{Workspace: newWorkspace(t),
 			Argv: sh(`env; cat /proc/1/environ; cat /proc/self/environ; cat /proc/` + pid + `/environ; for f in /proc/[0-9]*/environ; do cat "$f"; done`)})
@@ -345,7 +345,7 @@ func TestEscapeServerEnvironment(t *testing.T) {
 // killable, from inside.
 func TestEscapeSignalServer(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		pid := strconv.Itoa(os.Getpid())
 		res := p.run(t, Conf{}, Spec{Workspace: newWorkspace(t), Argv: sh(`kill -9 ` + pid + ` || exit 7; exit 0`)})
 		if res.ExitCode != 7 {
@@ -362,7 +362,7 @@ func TestEscapeSignalServer(t *testing.T) {
 // never reaches the command.
 func TestEscapeInheritedDescriptors(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		dir := outsideDir(t)
 		s, unchanged := sentinel(t, dir)
 		fd, err := syscall.Open(s, syscall.O_WRONLY|syscall.O_APPEND, 0) // no O_CLOEXEC, on purpose

@@ -136,21 +136,21 @@ func run(t testing.TB, c Conf, s Spec) *Result {
 
 func sh(script string) []string { return []string{"/bin/sh", "-c", script} }
 
-// path is how a command reaches its launcher: cold (started for the run, as
+// startPath is how a command reaches its launcher: cold (started for the run, as
 // Run does) or warm (taken from a Pool that spawned it beforehand). The two
 // must be indistinguishable to the command and to the host, so the run and
 // escape suites go through both.
-type path struct {
+type startPath struct {
 	name string
 	warm bool
 }
 
-var paths = []path{{name: "cold"}, {name: "warm", warm: true}}
+var startPaths = []startPath{{name: "cold"}, {name: "warm", warm: true}}
 
 // eachPath runs f once per path, as subtests named after it.
-func eachPath(t *testing.T, f func(t *testing.T, p path)) {
+func eachPath(t *testing.T, f func(t *testing.T, p startPath)) {
 	t.Helper()
-	for _, p := range paths {
+	for _, p := range startPaths {
 		t.Run(p.name, func(t *testing.T) { f(t, p) })
 	}
 }
@@ -159,7 +159,7 @@ func eachPath(t *testing.T, f func(t *testing.T, p path)) {
 // spec's workspace and network, the run must take that ready launcher (not
 // fall back to a cold start), and the pool is closed afterwards. ctx bounds
 // the run only, as it would for a caller.
-func (p path) start(ctx context.Context, t testing.TB, c Conf, s Spec) (*Result, error) {
+func (p startPath) start(ctx context.Context, t testing.TB, c Conf, s Spec) (*Result, error) {
 	t.Helper()
 	if !p.warm {
 		return Run(ctx, c, s)
@@ -187,7 +187,7 @@ func (p path) start(ctx context.Context, t testing.TB, c Conf, s Spec) (*Result,
 }
 
 // run is start with a test deadline and fatal on start errors.
-func (p path) run(t testing.TB, c Conf, s Spec) *Result {
+func (p startPath) run(t testing.TB, c Conf, s Spec) *Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -103,12 +103,12 @@ func bindReadOnly(ws int, rel string) error {
 	}
 	fd, err := unix.Openat2(ws, rel, how)
 	if errors.Is(err, unix.ENOENT) {
-		parent, perr := unix.Openat2(ws, filepath.Dir(rel), &unix.OpenHow{
+		parent, perr := unix.Openat2(ws, path.Dir(rel), &unix.OpenHow{
 			Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC | unix.O_NOFOLLOW, Resolve: how.Resolve})
 		if perr != nil {
 			return nil // nothing there to protect, nor a place to create it
 		}
-		merr := unix.Mkdirat(parent, filepath.Base(rel), 0o755)
+		merr := unix.Mkdirat(parent, path.Base(rel), 0o755)
 		unix.Close(parent)
 		if merr != nil && !errors.Is(merr, unix.EEXIST) {
 			return fmt.Errorf("create: %w", merr)

@@ -3,8 +3,11 @@ package sandbox
 import (
 	"context"
 	"fmt"
-	"path/filepath"
+	"os"
+	"path"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -51,15 +54,11 @@ func prepare(c *Conf, s *Spec) (*runPlan, error) {
 	if err := checkSpec(c, s); err != nil {
 		return nil, fmt.Errorf("sandbox: spec: %w", err)
 	}
-	ws, err := filepath.EvalSymlinks(s.Workspace)
+	ws, st, err := resolveDir(s.Workspace)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: workspace: %w", err)
+		return nil, fmt.Errorf("sandbox: workspace %q: %w", s.Workspace, err)
 	}
-	var st unix.Stat_t
-	if err := unix.Stat(ws, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return nil, fmt.Errorf("sandbox: workspace %q is not a directory", s.Workspace)
-	}
-	id, err := chooseIdentity(&st)
+	id, err := chooseIdentity(st)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +100,30 @@ func prepare(c *Conf, s *Spec) (*runPlan, error) {
 			Seccomp: !c.DisableSeccomp && sup.Seccomp, Network: s.Network, Required: launcherRequired,
 		},
 	}, nil
+}
+
+// resolveDir returns the directory p leads to, by its canonical path
+// (every symlink resolved, as the kernel names it), and its stat, both
+// from one open: the launcher is told to find exactly what was checked.
+func resolveDir(p string) (string, *unix.Stat_t, error) {
+	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return "", nil, err
+	}
+	dir, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return "", nil, err
+	}
+	// A deleted or unreachable directory has a decorated name.
+	if !path.IsAbs(dir) || path.Clean(dir) != dir || strings.HasSuffix(dir, " (deleted)") || dir == "/" {
+		return "", nil, fmt.Errorf("no usable path (%q)", dir)
+	}
+	return dir, &st, nil
 }
 
 // runCold starts a launcher for this run and runs on it.

@@ -17,7 +17,7 @@ import (
 
 func TestRunExitCodes(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		ws := newWorkspace(t)
 		tests := []struct {
 			name string
@@ -44,7 +44,7 @@ func TestRunExitCodes(t *testing.T) {
 
 func TestRunSignalledCommand(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		// PID 1 of a namespace ignores signals from inside, so the victim is a
 		// child whose status the shell reports as 128+9.
 		res := p.run(t, Conf{}, Spec{Workspace: newWorkspace(t), Argv: sh(`sh -c 'kill -9 $$'; echo "status=$?"`)})
@@ -56,7 +56,7 @@ func TestRunSignalledCommand(t *testing.T) {
 
 func TestRunStdinEnvCwd(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		ws := newWorkspace(t)
 		writeWS(t, ws, "sub/dir/marker", "m")
 		tests := []struct {
@@ -87,7 +87,7 @@ func TestRunStdinEnvCwd(t *testing.T) {
 
 func TestRunWritesWorkspaceAsOwner(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		ws := newWorkspace(t)
 		res := p.run(t, Conf{}, Spec{Workspace: ws, Argv: sh("mkdir -p a/b && echo data > a/b/f && mv a/b/f a/g && echo tmp > /tmp/x && cat /tmp/x")})
 		if res.ExitCode != 0 || string(res.Stdout) != "tmp\n" {
@@ -109,7 +109,7 @@ func TestRunWritesWorkspaceAsOwner(t *testing.T) {
 
 func TestRunLayersReported(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		ws := newWorkspace(t)
 		res := p.run(t, Conf{}, Spec{Workspace: ws, Argv: []string{"true"}})
 		want := []string{LayerUserNS, LayerPIDNS, LayerMountNS, LayerNetNS, LayerIPCNS, LayerUTSNS, LayerProc,
@@ -131,7 +131,7 @@ func TestRunLayersReported(t *testing.T) {
 
 func TestRunRequiredLayers(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		ws := newWorkspace(t)
 		all := []string{LayerUserNS, LayerPIDNS, LayerMountNS, LayerNetNS, LayerLandlock, LayerNoNewPrivs, LayerRlimits}
 		if _, err := p.start(context.Background(), t, Conf{Required: all}, Spec{Workspace: ws, Argv: []string{"true"}}); err != nil {
@@ -178,7 +178,7 @@ func TestRunSpecValidation(t *testing.T) {
 
 func TestRunCwdSymlinkOutsideRefused(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		ws := newWorkspace(t)
 		if err := os.Symlink("/etc", filepath.Join(ws, "etc-link")); err != nil {
 			t.Fatal(err)
@@ -201,7 +201,7 @@ func TestRunRootOwnedWorkspaceRefused(t *testing.T) {
 
 func TestRunTimeout(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		start := time.Now()
 		res := p.run(t, Conf{}, Spec{Workspace: newWorkspace(t), Argv: []string{"sleep", "30"}, Timeout: 300 * time.Millisecond})
 		if !res.TimedOut || res.Signal != "SIGKILL" || res.ExitCode != -1 {
@@ -215,7 +215,7 @@ func TestRunTimeout(t *testing.T) {
 
 func TestRunContextCancel(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		// The caller gives up once the command is running (its first output).
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -229,7 +229,7 @@ func TestRunContextCancel(t *testing.T) {
 
 func TestRunOutputCapAndLiveWriters(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		var live bytes.Buffer
 		res := p.run(t, Conf{}, Spec{Workspace: newWorkspace(t), Argv: sh("printf 0123456789abcdef; printf err >&2"),
 			OutputLimit: 10, Stdout: &live})
@@ -269,7 +269,7 @@ func TestLauncherNoHangInPIDNamespace(t *testing.T) {
 
 func TestRunLauncherRefusesMissingRequiredLayer(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		ws := newWorkspace(t)
 		// seccomp is applied by the launcher; disabling it while requiring it
 		// must stop the launcher before exec, naming the layer.
@@ -300,7 +300,7 @@ func TestProbe(t *testing.T) {
 
 func TestRunHoldsNoCapabilities(t *testing.T) {
 	requireSandbox(t)
-	eachPath(t, func(t *testing.T, p path) {
+	eachPath(t, func(t *testing.T, p startPath) {
 		res := p.run(t, Conf{}, Spec{Workspace: newWorkspace(t), Argv: sh(`grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status`)})
 		lines := strings.Split(strings.TrimSpace(string(res.Stdout)), "\n")
 		if len(lines) != 7 {
