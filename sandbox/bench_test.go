@@ -265,7 +265,6 @@ func airlockBinary(b *testing.B) string {
 }
 
 var (
-	benchDirs    []string
 	buildAirlock = sync.OnceValues(func() (string, error) {
 		goBin, err := exec.LookPath("go")
 		if err != nil {
