@@ -110,7 +110,13 @@ func (p *Pipeline) run(ctx context.Context, ws *Workspace, pl *plan.Plan, a *pla
 		}
 		spec.OutputLimit = int64(g.OutputLimitBytes)
 	}
-	res, err := sandbox.Run(ctx, p.d.Sandbox, spec)
+	var res *sandbox.Result
+	var err error
+	if p.d.SandboxPool != nil {
+		res, err = p.d.SandboxPool.Run(ctx, spec)
+	} else {
+		res, err = sandbox.Run(ctx, p.d.Sandbox, spec)
+	}
 	if err != nil {
 		p.d.Metrics.SandboxFailure()
 		return nil, &Error{Reason: ReasonSandboxUnavailable, Msg: "the command sandbox could not start", Err: err}

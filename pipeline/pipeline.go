@@ -49,6 +49,9 @@ type Deps struct {
 	Workspaces []*Workspace
 	Limits     files.Limits
 	Sandbox    sandbox.Conf
+	// SandboxPool, when set, runs commands on warm launchers (it holds its
+	// own sandbox.Conf); nil starts a launcher per command with Sandbox.
+	SandboxPool *sandbox.Pool
 	// ReaderRoles may read any principal's actions (GetAction).
 	ReaderRoles []string
 	// Now is the clock (time.Now when nil).

@@ -1,12 +1,11 @@
 package sandbox
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +22,7 @@ func defaultCgroupParent() string {
 	if os.Geteuid() != 0 || !isCgroup2(cgroupRoot) {
 		return ""
 	}
-	return filepath.Join(cgroupRoot, "airlock")
+	return path.Join(cgroupRoot, "airlock")
 }
 
 func isCgroup2(dir string) bool {
@@ -46,21 +45,21 @@ func prepareCgroupParent(dir string) error {
 		return err
 	}
 	err := func() error {
-		if !isCgroup2(filepath.Dir(dir)) {
+		if !isCgroup2(path.Dir(dir)) {
 			return errors.New("not on a cgroup v2 hierarchy")
 		}
 		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
 			return err
 		}
-		if !hasControllers(filepath.Join(dir, "cgroup.controllers")) {
+		if !hasControllers(path.Join(dir, "cgroup.controllers")) {
 			// Ask the parent of dir to hand the controllers down (allowed
 			// for root at the top of the hierarchy; may fail elsewhere).
-			_ = os.WriteFile(filepath.Join(filepath.Dir(dir), "cgroup.subtree_control"), []byte("+pids +memory"), 0)
-			if !hasControllers(filepath.Join(dir, "cgroup.controllers")) {
+			_ = os.WriteFile(path.Join(path.Dir(dir), "cgroup.subtree_control"), []byte("+pids +memory"), 0)
+			if !hasControllers(path.Join(dir, "cgroup.controllers")) {
 				return errors.New("pids and memory controllers not delegated")
 			}
 		}
-		if err := os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+pids +memory"), 0); err != nil {
+		if err := os.WriteFile(path.Join(dir, "cgroup.subtree_control"), []byte("+pids +memory"), 0); err != nil {
 			return fmt.Errorf("enable controllers: %w", err)
 		}
 		return nil
@@ -101,10 +100,10 @@ func newRunCgroup(parent string, maxProcs, memoryBytes int64) (*runCgroup, error
 		return nil, err
 	}
 	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if _, err := unix.Getrandom(b[:], 0); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(parent, "run-"+hex.EncodeToString(b[:]))
+	dir := path.Join(parent, "run-"+hex.EncodeToString(b[:]))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -113,12 +112,12 @@ func newRunCgroup(parent string, maxProcs, memoryBytes int64) (*runCgroup, error
 		"pids.max":   strconv.FormatInt(maxProcs, 10),
 		"memory.max": strconv.FormatInt(memoryBytes, 10),
 	} {
-		if err := os.WriteFile(filepath.Join(dir, file), []byte(v), 0); err != nil {
+		if err := os.WriteFile(path.Join(dir, file), []byte(v), 0); err != nil {
 			cg.remove()
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 	}
-	_ = os.WriteFile(filepath.Join(dir, "memory.swap.max"), []byte("0"), 0) // absent without swap accounting
+	_ = os.WriteFile(path.Join(dir, "memory.swap.max"), []byte("0"), 0) // absent without swap accounting
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		cg.remove()
@@ -131,7 +130,7 @@ func newRunCgroup(parent string, maxProcs, memoryBytes int64) (*runCgroup, error
 // kill ends every process in the cgroup (kernel 5.14+; older kernels rely
 // on the PID namespace).
 func (cg *runCgroup) kill() {
-	_ = os.WriteFile(filepath.Join(cg.dir, "cgroup.kill"), []byte("1"), 0)
+	_ = os.WriteFile(path.Join(cg.dir, "cgroup.kill"), []byte("1"), 0)
 }
 
 // remove kills what is left and removes the cgroup, retrying briefly while

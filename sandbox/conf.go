@@ -3,7 +3,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
+	"path"
 	"strings"
 	"time"
 )
@@ -133,7 +133,7 @@ func (c *Conf) Validate() error {
 		}
 	}
 	for _, p := range c.ReadOnlyPaths {
-		if !filepath.IsLocal(p) || strings.ContainsRune(p, 0) {
+		if !isLocal(p) || strings.ContainsRune(p, 0) {
 			errs = append(errs, fmt.Errorf("read_only_paths: %q must be a relative path inside the workspace", p))
 		}
 	}
@@ -156,7 +156,7 @@ func checkHostPath(p string) error {
 	switch {
 	case strings.ContainsRune(p, 0):
 		return fmt.Errorf("%q contains NUL", p)
-	case !filepath.IsAbs(p) || filepath.Clean(p) != p:
+	case !path.IsAbs(p) || path.Clean(p) != p:
 		return fmt.Errorf("%q must be an absolute, clean path", p)
 	case p == "/":
 		return errors.New(`"/" is not allowed`)

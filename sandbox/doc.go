@@ -2,7 +2,8 @@
 // reports exactly which layers were applied.
 //
 // It owns the command executor only: the launcher that the airlock binary
-// re-executes itself as (see MaybeRunLauncher), the namespaces, mounts,
+// re-executes itself as (see MaybeRunLauncher), the Pool that keeps
+// launchers ready ahead of need, the namespaces, mounts,
 // Landlock ruleset, seccomp filter, capability drop, resource limits, cgroup,
 // wall-clock limit, environment scrubbing and output capture around one
 // command. File operations live in sandbox/files.
@@ -29,6 +30,22 @@
 // namespace with full capabilities there until it drops them) without a
 // second, nested user namespace, which a multi-threaded Go process cannot
 // create with unshare(2).
+//
+// # Warm launchers
+//
+// Run starts a launcher for its command (the cold path). A Pool starts
+// them ahead: cloned into their namespaces, initialised, and blocked
+// reading their spec. What the clone fixes is the pool key (identity,
+// namespace set, cgroup); everything else travels in the spec at use, as on
+// the cold path, so a waiting launcher holds nothing of any command. It is
+// used once, refuses a workspace that is not the directory the server
+// resolved (its mount namespace predates later mounts; the run is then
+// retried cold), dies with the server, and every launcher is reaped by
+// Close. docs/ARCHITECTURE.md ("Command sandbox") gives the reasoning.
+//
+// The launcher diverts in this package's init, which Go runs only after
+// every package imported here: the imports stay few and early-initialised
+// (TestLauncherImports), or every cold start in the airlock binary waits.
 //
 // # Landlock without psx
 //

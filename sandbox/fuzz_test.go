@@ -30,3 +30,16 @@ func FuzzCheckSpec(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIsLocal: the package's own isLocal agrees with filepath.IsLocal on
+// Unix paths.
+func FuzzIsLocal(f *testing.F) {
+	for _, p := range []string{"", ".", "..", "a", "a/..", "a/../..", "/a", "a//b", "./a", "a/./../b", "...", "..a", "a/..b/.."} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if got, want := isLocal(p), filepath.IsLocal(p); got != want {
+			t.Fatalf("isLocal(%q) = %v, filepath.IsLocal = %v", p, got, want)
+		}
+	})
+}

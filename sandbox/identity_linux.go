@@ -2,9 +2,10 @@ package sandbox
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // identity is the host uid/gid the sandbox runs as.
@@ -21,19 +22,11 @@ type identity struct {
 var ErrRootWorkspace = errors.New("sandbox: workspace is owned by root; the sandbox never runs as host root, give the workspace to an unprivileged user")
 
 // chooseIdentity maps the sandbox to the server's own uid when unprivileged,
-// else to the workspace owner, so the command can write its workspace and
-// nothing that only root may touch.
-func chooseIdentity(workspace string) (identity, error) {
+// else to the owner of the workspace (st), so the command can write its
+// workspace and nothing that only root may touch.
+func chooseIdentity(st *unix.Stat_t) (identity, error) {
 	if euid := os.Geteuid(); euid != 0 {
 		return identity{uid: uint32(euid), gid: uint32(os.Getegid())}, nil
-	}
-	fi, err := os.Stat(workspace)
-	if err != nil {
-		return identity{}, fmt.Errorf("sandbox: workspace: %w", err)
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return identity{}, errors.New("sandbox: workspace: no owner information")
 	}
 	if st.Uid == 0 {
 		return identity{}, ErrRootWorkspace

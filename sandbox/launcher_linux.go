@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"path"
 	"runtime"
 	"strconv"
 	"strings"
@@ -54,7 +54,11 @@ func runLauncherAndExit() {
 	// step up to exec stays on this one.
 	runtime.LockOSThread()
 	code := 0
-	if err := runLauncher(); err != nil {
+	if err := runLauncher(); errors.Is(err, errNoSpec) {
+		// The pool was closed, evicted this launcher, or the server is
+		// gone: nothing was asked of it.
+		os.Exit(0)
+	} else if err != nil {
 		code = 1
 		if errors.Is(err, errNotFound) {
 			code = 127
@@ -69,21 +73,58 @@ func runLauncherAndExit() {
 var (
 	errNotFound      = errors.New("command not found")
 	errNotExecutable = errors.New("command not executable")
+	// errNoSpec: the spec pipe reached EOF before any spec.
+	errNoSpec = errors.New("no spec")
+	// errStaleWorkspace: the workspace path leads elsewhere in this
+	// launcher's mount namespace than in the server's.
+	errStaleWorkspace = errors.New("workspace is not the directory the server resolved")
 )
 
 // runLauncher returns only on failure; errors before the status message
 // are start failures, reported on the status pipe.
+//
+// A launcher may wait a long time for its spec (the pool keeps it warm).
+// While it waits it holds only its five descriptors: stdin, stdout and
+// stderr pipes with nothing in them yet, the spec pipe and the status pipe.
+// Everything it learns about the command arrives in the spec, after which
+// the spec and status pipes close on exec.
 func runLauncher() error {
 	// Nothing may inherit these past exec.
 	unix.CloseOnExec(specFD)
 	unix.CloseOnExec(statusFD)
+	// Nor anything the server itself inherited without close-on-exec (a
+	// supervisor's pipe, a socket-activation descriptor): Go's fork passes
+	// every such descriptor on. Marked here, before the Go runtime's own
+	// descriptors could be told apart from them, and closed only by exec.
+	inheritedErr := cloexecAbove(statusFD)
 	status := os.NewFile(statusFD, "status")
+	if inheritedErr != nil {
+		return report(status, fmt.Errorf("inherited descriptors: %w", inheritedErr))
+	}
+	// Not dumpable while it waits and sets up: no process outside the
+	// sandbox running as the same host uid may ptrace it or read its /proc
+	// entries (the command's exec makes it dumpable again, as any exec).
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return report(status, fmt.Errorf("set non-dumpable: %w", err))
+	}
+	warmCodec()
+	if _, err := status.Write([]byte{readyByte}); err != nil {
+		return errNoSpec // the server is gone
+	}
 	var ls launchSpec
 	specFile := os.NewFile(specFD, "spec")
 	err := json.NewDecoder(io.LimitReader(specFile, 16<<20)).Decode(&ls)
 	specFile.Close()
+	if errors.Is(err, io.EOF) {
+		return errNoSpec
+	}
 	if err != nil {
 		return report(status, fmt.Errorf("read spec: %w", err))
+	}
+	if !ls.Stdin {
+		if err := stdinDevNull(); err != nil {
+			return report(status, err)
+		}
 	}
 	layers, rules, err := applyLayers(&ls)
 	if err != nil {
@@ -119,9 +160,78 @@ func runLauncher() error {
 	return err
 }
 
+// warmCodec builds encoding/json's per-type state for the spec and the
+// status before the launcher says it is ready, so that a pooled launcher
+// does not pay for it after the run has begun.
+func warmCodec() {
+	var ls launchSpec
+	_ = json.Unmarshal([]byte(`{"workspace":"/w","argv":["a"],"env":["A=b"],"ns":{"user":true},"readable_paths":["/usr"],"read_only_paths":["x"],"rlimits":[{"resource":1,"value":1}],"required":["x"]}`), &ls)
+	_, _ = json.Marshal(launchStatus{Layers: []string{"x"}})
+}
+
 func report(status *os.File, err error) error {
-	_ = json.NewEncoder(status).Encode(launchStatus{Error: err.Error()})
+	_ = json.NewEncoder(status).Encode(launchStatus{Error: err.Error(), Stale: errors.Is(err, errStaleWorkspace)})
 	return err
+}
+
+// cloexecAbove sets close-on-exec on every descriptor above fd.
+func cloexecAbove(fd int) error {
+	err := unix.CloseRange(uint(fd+1), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err == nil {
+		return nil
+	}
+	// Kernels before 5.11: one by one.
+	entries, rerr := os.ReadDir("/proc/self/fd")
+	if rerr != nil {
+		return fmt.Errorf("close_range: %w; /proc/self/fd: %w", err, rerr)
+	}
+	for _, e := range entries {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n > fd {
+			unix.CloseOnExec(n) // the directory's own descriptor is gone by now: EBADF, harmless
+		}
+	}
+	return nil
+}
+
+// stdinDevNull replaces the stdin pipe, which the server closed unwritten,
+// with /dev/null, as a run without stdin has always had.
+func stdinDevNull() error {
+	fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("stdin: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Dup3(fd, 0, 0); err != nil {
+		return fmt.Errorf("stdin: %w", err)
+	}
+	return nil
+}
+
+// openWorkspace opens the workspace and checks it is the directory the
+// server resolved (device and inode). A pooled launcher's mount namespace
+// was copied when it was spawned: a filesystem mounted on the host since
+// then may be absent from it (or, with shared propagation, present), so the
+// path alone proves nothing. Absence counts as stale too: a fresh launcher
+// decides whether the workspace is really gone.
+func openWorkspace(ls *launchSpec) (int, error) {
+	fd, err := openDir(ls.Workspace)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return -1, fmt.Errorf("%w: open %s: %w", errStaleWorkspace, ls.Workspace, err)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("open workspace: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("stat workspace: %w", err)
+	}
+	if st.Dev != ls.WorkspaceDev || st.Ino != ls.WorkspaceIno {
+		unix.Close(fd)
+		return -1, fmt.Errorf("%w: %s is device %d inode %d here, %d/%d for the server",
+			errStaleWorkspace, ls.Workspace, st.Dev, st.Ino, ls.WorkspaceDev, ls.WorkspaceIno)
+	}
+	return fd, nil
 }
 
 // applyLayers applies everything in order: mounts need capabilities, so
@@ -184,7 +294,7 @@ func applyLayers(ls *launchSpec) ([]string, []llRule, error) {
 	if len(ls.Rlimits) > 0 {
 		add(LayerRlimits)
 	}
-	if err := chdirBeneath(ls.Workspace, ls.Cwd); err != nil {
+	if err := chdirBeneath(ls, ls.Cwd); err != nil {
 		return nil, rules, err
 	}
 	if dropCapabilities() == nil {
@@ -248,9 +358,11 @@ func landlockRules(ls *launchSpec, mr mountResult) ([]llRule, error) {
 			return rules, err
 		}
 	}
-	if err := addPath(ls.Workspace, all, true); err != nil {
-		return rules, err
+	ws, err := openWorkspace(ls)
+	if err != nil {
+		return rules, fmt.Errorf("landlock: %w", err)
 	}
+	rules = append(rules, llRule{fd: ws, access: all})
 	if mr.privateTmp {
 		for _, p := range []string{"/tmp", "/dev/shm"} {
 			if err := addPath(p, all, p == "/tmp"); err != nil {
@@ -268,10 +380,10 @@ func landlockRules(ls *launchSpec, mr mountResult) ([]llRule, error) {
 
 // chdirBeneath enters cwd without letting "..", an absolute symlink or a
 // magic link inside the workspace take it elsewhere.
-func chdirBeneath(workspace, cwd string) error {
-	ws, err := openDir(workspace)
+func chdirBeneath(ls *launchSpec, cwd string) error {
+	ws, err := openWorkspace(ls)
 	if err != nil {
-		return fmt.Errorf("open workspace: %w", err)
+		return err
 	}
 	defer unix.Close(ws)
 	fd, err := unix.Openat2(ws, cwd, &unix.OpenHow{
@@ -294,17 +406,17 @@ func lookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
 		return name, nil
 	}
-	path := ""
+	search := ""
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
+			search = v
 		}
 	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" || !filepath.IsAbs(dir) {
+	for _, dir := range strings.Split(search, ":") {
+		if dir == "" || !path.IsAbs(dir) {
 			continue // a relative PATH entry would depend on cwd
 		}
-		p := filepath.Join(dir, name)
+		p := path.Join(dir, name)
 		var st unix.Stat_t
 		if unix.Stat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && unix.Access(p, unix.X_OK) == nil {
 			return p, nil

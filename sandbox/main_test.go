@@ -18,10 +18,19 @@ const (
 // unprivileged workspace owner a root server maps the sandbox to.
 const testUID = 100123
 
+// benchDirs are temporary directories benchmarks created (TestMain
+// removes them).
+var benchDirs []string
+
 func TestMain(m *testing.M) {
 	MaybeRunLauncher()
+	poolHelper()
 	os.Setenv(secretEnv, secretValue)
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, d := range benchDirs {
+		os.RemoveAll(d)
+	}
+	os.Exit(code)
 }
 
 // requireSandbox skips when the host cannot run the full sandbox (the CI

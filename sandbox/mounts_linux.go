@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -33,9 +33,9 @@ func setupMounts(ls *launchSpec) (mountResult, error) {
 		err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 		mr.proc = err == nil
 	}
-	ws, err := openDir(ls.Workspace)
+	ws, err := openWorkspace(ls)
 	if err != nil {
-		return mr, fmt.Errorf("open workspace: %w", err)
+		return mr, err
 	}
 	defer unix.Close(ws)
 	opts := "mode=1777,size=" + strconv.FormatInt(ls.TmpBytes, 10)
@@ -103,12 +103,12 @@ func bindReadOnly(ws int, rel string) error {
 	}
 	fd, err := unix.Openat2(ws, rel, how)
 	if errors.Is(err, unix.ENOENT) {
-		parent, perr := unix.Openat2(ws, filepath.Dir(rel), &unix.OpenHow{
+		parent, perr := unix.Openat2(ws, path.Dir(rel), &unix.OpenHow{
 			Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC | unix.O_NOFOLLOW, Resolve: how.Resolve})
 		if perr != nil {
 			return nil // nothing there to protect, nor a place to create it
 		}
-		merr := unix.Mkdirat(parent, filepath.Base(rel), 0o755)
+		merr := unix.Mkdirat(parent, path.Base(rel), 0o755)
 		unix.Close(parent)
 		if merr != nil && !errors.Is(merr, unix.EEXIST) {
 			return fmt.Errorf("create: %w", merr)

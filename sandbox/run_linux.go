@@ -2,16 +2,12 @@ package sandbox
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -22,28 +18,47 @@ import (
 // namespace) must not hold Run hostage.
 const waitDelay = 500 * time.Millisecond
 
-// errClone marks a failure to create the launcher process itself.
-var errClone = errors.New("sandbox: start launcher")
-
-// Run runs s inside the sandbox. The error is non-nil only when the sandbox
-// could not be started (bad spec, missing required layer, host failure) or
-// when ctx was cancelled; a command that fails is a Result.
+// Run runs s inside the sandbox with a launcher started for this run (the
+// cold path; a Pool keeps launchers started ahead). The error is non-nil
+// only when the sandbox could not be started (bad spec, missing required
+// layer, host failure) or when ctx was cancelled; a command that fails is a
+// Result.
 func Run(ctx context.Context, c Conf, s Spec) (*Result, error) {
+	begin := time.Now()
 	c.SetDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("sandbox: conf: %w", err)
 	}
-	if err := checkSpec(&c, &s); err != nil {
+	r, err := prepare(&c, &s)
+	if err != nil {
+		return nil, err
+	}
+	return r.runCold(ctx, launcherPath, begin)
+}
+
+// runPlan is one run decided before any launcher is involved: the checked
+// spec, the launcher it needs (key) and what to tell that launcher.
+type runPlan struct {
+	c        *Conf
+	s        *Spec
+	key      spawnKey
+	required []string
+	// ls lacks the rlimits, which depend on whether the launcher got a
+	// cgroup.
+	ls launchSpec
+}
+
+// prepare checks s against c (which has its defaults and is valid) and
+// decides everything that does not depend on a particular launcher.
+func prepare(c *Conf, s *Spec) (*runPlan, error) {
+	if err := checkSpec(c, s); err != nil {
 		return nil, fmt.Errorf("sandbox: spec: %w", err)
 	}
-	ws, err := filepath.EvalSymlinks(s.Workspace)
+	ws, st, err := resolveDir(s.Workspace)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: workspace: %w", err)
+		return nil, fmt.Errorf("sandbox: workspace %q: %w", s.Workspace, err)
 	}
-	if fi, err := os.Stat(ws); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("sandbox: workspace %q is not a directory", s.Workspace)
-	}
-	id, err := chooseIdentity(ws)
+	id, err := chooseIdentity(st)
 	if err != nil {
 		return nil, err
 	}
@@ -59,19 +74,11 @@ func Run(ctx context.Context, c Conf, s Spec) (*Result, error) {
 	if s.Network {
 		required = without(required, LayerNetNS)
 	}
-
-	var cg *runCgroup
-	if parent := firstNonEmpty(c.CgroupParent, sup.CgroupParent); parent != "" {
-		cg, _ = newRunCgroup(parent, c.MaxProcs, c.MemoryBytes) // absence is reported as a missing layer
+	cgParent := firstNonEmpty(c.CgroupParent, sup.CgroupParent)
+	planned := append(nsLayers(ns), LayerEnvScrubbed, LayerTimeout)
+	if cgParent != "" {
+		planned = append(planned, LayerCgroup) // checked again once the launcher has (or lacks) its cgroup
 	}
-	if cg != nil {
-		defer cg.remove()
-	}
-	parentLayers := []string{LayerEnvScrubbed, LayerTimeout}
-	if cg != nil {
-		parentLayers = append(parentLayers, LayerCgroup)
-	}
-	planned := append(nsLayers(ns), parentLayers...)
 	var launcherRequired []string
 	for _, r := range required {
 		switch r {
@@ -83,27 +90,67 @@ func Run(ctx context.Context, c Conf, s Spec) (*Result, error) {
 			launcherRequired = append(launcherRequired, r)
 		}
 	}
+	return &runPlan{
+		c: c, s: s, required: required,
+		key: spawnKey{id: id, ns: ns, cgroupParent: cgParent, maxProcs: c.MaxProcs, memoryBytes: c.MemoryBytes,
+			cgroupRequired: slices.Contains(required, LayerCgroup)},
+		ls: launchSpec{
+			Workspace: ws, WorkspaceDev: st.Dev, WorkspaceIno: st.Ino, Cwd: s.Cwd, Argv: s.Argv, Env: buildEnv(s.Env), NS: ns,
+			ReadablePaths: c.ReadablePaths, ReadOnlyPaths: c.ReadOnlyPaths, TmpBytes: c.TmpBytes,
+			Seccomp: !c.DisableSeccomp && sup.Seccomp, Network: s.Network, Required: launcherRequired,
+		},
+	}, nil
+}
 
-	ls := launchSpec{
-		Workspace: ws, Cwd: s.Cwd, Argv: s.Argv, Env: buildEnv(s.Env), NS: ns,
-		ReadablePaths: c.ReadablePaths, ReadOnlyPaths: c.ReadOnlyPaths, TmpBytes: c.TmpBytes,
-		Rlimits: rlimits(&c, cg != nil), Seccomp: !c.DisableSeccomp && sup.Seccomp, Network: s.Network,
-		Required: launcherRequired,
+// resolveDir returns the directory p leads to, by its canonical path
+// (every symlink resolved, as the kernel names it), and its stat, both
+// from one open: the launcher is told to find exactly what was checked.
+func resolveDir(p string) (string, *unix.Stat_t, error) {
+	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", nil, err
 	}
-	res, err := start(ctx, id, ls, cg, &s)
-	if errors.Is(err, errClone) && cg != nil && !slices.Contains(required, LayerCgroup) {
-		// An unusual cgroup setup must not take command execution down
-		// when the operator did not require it: retry with rlimits only.
-		cg.remove()
-		cg = nil
-		parentLayers = without(parentLayers, LayerCgroup)
-		ls.Rlimits = rlimits(&c, false)
-		res, err = start(ctx, id, ls, nil, &s)
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return "", nil, err
 	}
+	dir, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return "", nil, err
+	}
+	// A deleted or unreachable directory has a decorated name.
+	if !path.IsAbs(dir) || path.Clean(dir) != dir || strings.HasSuffix(dir, " (deleted)") || dir == "/" {
+		return "", nil, fmt.Errorf("no usable path (%q)", dir)
+	}
+	return dir, &st, nil
+}
+
+// runCold starts a launcher for this run and runs on it.
+func (r *runPlan) runCold(ctx context.Context, exe string, begin time.Time) (*Result, error) {
+	l, err := spawn(exe, r.key)
+	if err != nil {
+		return nil, err
+	}
+	return r.runOn(ctx, l, begin)
+}
+
+// runOn runs the command on l, which it consumes.
+func (r *runPlan) runOn(ctx context.Context, l *launcher, begin time.Time) (*Result, error) {
+	if l.cg == nil && slices.Contains(r.required, LayerCgroup) {
+		l.discard()
+		return nil, fmt.Errorf("sandbox: required layer %q is not available on this host", LayerCgroup)
+	}
+	ls := r.ls
+	ls.Rlimits = rlimits(r.c, l.cg != nil)
+	res, err := l.use(ctx, ls, r.s, begin)
 	if err != nil {
 		return res, err
 	}
-	res.Layers = append(res.Layers, parentLayers...)
+	res.Layers = append(res.Layers, LayerEnvScrubbed, LayerTimeout)
+	if l.cg != nil {
+		res.Layers = append(res.Layers, LayerCgroup)
+	}
 	return res, nil
 }
 
@@ -132,142 +179,6 @@ func rlimits(c *Conf, cgroup bool) []launchLimit {
 		l = append(l, launchLimit{unix.RLIMIT_DATA, uint64(c.MemoryBytes)})
 	}
 	return l
-}
-
-// start runs the launcher and waits for the command.
-func start(ctx context.Context, id identity, ls launchSpec, cg *runCgroup, s *Spec) (*Result, error) {
-	specR, specW, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: pipe: %w", err)
-	}
-	defer specW.Close()
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		specR.Close()
-		return nil, fmt.Errorf("sandbox: pipe: %w", err)
-	}
-	defer statusR.Close()
-
-	stdout, stderr := newCapture(s.OutputLimit, s.Stdout), newCapture(s.OutputLimit, s.Stderr)
-	outP, err := newOutPipe(id, stdout)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: pipe: %w", err)
-	}
-	errP, err := newOutPipe(id, stderr)
-	if err != nil {
-		outP.w.Close()
-		outP.finish(0)
-		return nil, fmt.Errorf("sandbox: pipe: %w", err)
-	}
-	var stdin *os.File
-	if s.Stdin != nil {
-		if stdin, err = newInPipe(id, s.Stdin); err != nil {
-			outP.w.Close()
-			errP.w.Close()
-			outP.finish(0)
-			errP.finish(0)
-			return nil, fmt.Errorf("sandbox: pipe: %w", err)
-		}
-	}
-	attr := id.sysProcAttr(ls.NS)
-	if cg != nil {
-		attr.UseCgroupFD, attr.CgroupFD = true, cg.fd
-	}
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/exe",
-		Args:        []string{"airlock-sandbox", launcherArg},
-		Env:         []string{}, // the launcher gets nothing of ours either
-		Dir:         "/",
-		Stdout:      outP.w,
-		Stderr:      errP.w,
-		ExtraFiles:  []*os.File{specR, statusW},
-		SysProcAttr: attr,
-	}
-	if stdin != nil {
-		cmd.Stdin = stdin
-	}
-	runCtx, cancel := context.WithTimeout(ctx, s.Timeout)
-	defer cancel()
-	begin := time.Now()
-	err = cmd.Start()
-	specR.Close()
-	statusW.Close()
-	outP.w.Close()
-	errP.w.Close()
-	if stdin != nil {
-		stdin.Close()
-	}
-	finishOutput := func() {
-		outP.finish(waitDelay)
-		errP.finish(waitDelay)
-	}
-	if err != nil {
-		finishOutput()
-		return nil, fmt.Errorf("%w: %w", errClone, err)
-	}
-	kill := func() {
-		if cg != nil {
-			cg.kill()
-		}
-		if ls.NS.PID {
-			// PID 1 of the namespace: the kernel takes every descendant
-			// with it, daemonised or not.
-			_ = cmd.Process.Kill()
-		} else {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			_ = cmd.Process.Kill()
-		}
-	}
-	go func() {
-		_ = json.NewEncoder(specW).Encode(ls)
-		specW.Close()
-	}()
-	statusCh := make(chan launchStatus, 1)
-	go func() {
-		var st launchStatus
-		if err := json.NewDecoder(io.LimitReader(statusR, 1<<20)).Decode(&st); err != nil && st.Error == "" {
-			st.Error = "launcher exited before starting the command"
-		}
-		statusCh <- st
-	}()
-	var st launchStatus
-	select {
-	case st = <-statusCh:
-	case <-runCtx.Done():
-		kill()
-		st = <-statusCh
-	}
-	waitCh := make(chan error, 1)
-	go func() { waitCh <- cmd.Wait() }()
-	if st.Error != "" {
-		kill()
-		<-waitCh
-		finishOutput()
-		msg, _, _ := stderr.result()
-		return nil, fmt.Errorf("sandbox: launcher: %s: %s", st.Error, strings.TrimSpace(string(msg)))
-	}
-	timedOut := false
-	select {
-	case <-waitCh:
-	case <-runCtx.Done():
-		timedOut = ctx.Err() == nil
-		kill()
-		<-waitCh
-	}
-	res := &Result{Duration: time.Since(begin), TimedOut: timedOut, Layers: st.Layers}
-	finishOutput()
-	res.ExitCode = cmd.ProcessState.ExitCode()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		res.Signal = unix.SignalName(ws.Signal())
-	}
-	var tout, terr bool
-	res.Stdout, res.StdoutBytes, tout = stdout.result()
-	res.Stderr, res.StderrBytes, terr = stderr.result()
-	res.Truncated = tout || terr
-	if ctx.Err() != nil {
-		return res, fmt.Errorf("sandbox: %w", ctx.Err())
-	}
-	return res, nil
 }
 
 func without(list []string, drop string) []string {

@@ -28,3 +28,18 @@ func MaybeRunLauncher() {}
 
 // Run refuses: there is no honest sandbox to offer here.
 func Run(context.Context, Conf, Spec) (*Result, error) { return nil, ErrUnsupported }
+
+// Pool runs nothing off Linux either.
+type Pool struct{}
+
+// NewPool returns a pool whose Run refuses.
+func NewPool(Conf) *Pool { return &Pool{} }
+
+// Run refuses, like Run.
+func (*Pool) Run(context.Context, Spec) (*Result, error) { return nil, ErrUnsupported }
+
+// Prewarm refuses.
+func (*Pool) Prewarm(string, bool) error { return ErrUnsupported }
+
+// Close does nothing.
+func (*Pool) Close() error { return nil }

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
+	"path"
 	"strings"
 	"time"
 )
@@ -57,14 +57,14 @@ type Result struct {
 // checkSpec validates s against c and fills its defaults.
 func checkSpec(c *Conf, s *Spec) error {
 	var errs []error
-	if s.Workspace == "" || !filepath.IsAbs(s.Workspace) || filepath.Clean(s.Workspace) != s.Workspace ||
+	if s.Workspace == "" || !path.IsAbs(s.Workspace) || path.Clean(s.Workspace) != s.Workspace ||
 		strings.ContainsRune(s.Workspace, 0) || s.Workspace == "/" {
 		errs = append(errs, fmt.Errorf("workspace: %q must be an absolute, clean path other than /", s.Workspace))
 	}
 	if s.Cwd == "" {
 		s.Cwd = "."
 	}
-	if s.Cwd != "." && (!filepath.IsLocal(s.Cwd) || strings.ContainsRune(s.Cwd, 0)) {
+	if s.Cwd != "." && (!isLocal(s.Cwd) || strings.ContainsRune(s.Cwd, 0)) {
 		errs = append(errs, fmt.Errorf("cwd: %q must be a relative path inside the workspace", s.Cwd))
 	}
 	if len(s.Argv) == 0 || s.Argv[0] == "" {
@@ -95,4 +95,17 @@ func checkSpec(c *Conf, s *Spec) error {
 		s.OutputLimit = c.OutputLimit
 	}
 	return errors.Join(errs...)
+}
+
+// isLocal is filepath.IsLocal for Unix paths: non-empty, relative, and
+// not leaving its base through "..". The package avoids path/filepath (and
+// crypto/rand): in a large binary both initialise late, and a launcher can
+// only start once every package it imports has initialised (see init in
+// launcher_linux.go; TestLauncherImports keeps it so).
+func isLocal(p string) bool {
+	if p == "" || path.IsAbs(p) {
+		return false
+	}
+	c := path.Clean(p)
+	return c != ".." && !strings.HasPrefix(c, "../")
 }

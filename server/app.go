@@ -41,6 +41,7 @@ type App struct {
 	Approvals *approval.Service
 	Metrics   *metrics.Metrics
 	roots     []*files.Root
+	pool      *sandbox.Pool
 	// draining is set once shutdown starts, so /readyz turns a load
 	// balancer away while in-flight calls finish.
 	draining atomic.Bool
@@ -114,6 +115,16 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 		}
 		wss = append(wss, &pipeline.Workspace{Name: w.Name, Environment: w.Environment, Labels: w.Labels, Root: root, AuditOnly: auditOnly})
 	}
+	// Commands run on launchers spawned ahead of need; one per workspace
+	// owner is started now (network off, the common case).
+	a.pool = sandbox.NewPool(cfg.Sandbox)
+	if sup := sandbox.Probe(); sup.UserNS && sup.PIDNS {
+		for _, r := range a.roots {
+			if err := a.pool.Prewarm(r.Dir(), false); err != nil {
+				log.Warn("sandbox prewarm failed", zap.String("workspace", r.Dir()), zap.Error(err))
+			}
+		}
+	}
 	if ids, err := st.MarkInterrupted(ctx, cfg.ReplicaID, pipeline.InterruptedRecord); err != nil {
 		return nil, fmt.Errorf("store: marking interrupted actions: %w", err)
 	} else if len(ids) > 0 {
@@ -136,7 +147,7 @@ func Build(ctx context.Context, cfg *config.Config, log *zap.Logger, opts ...Opt
 	}
 	pipe, err := pipeline.New(pipeline.Deps{
 		Decider: a.Engine, Store: st, Audit: a.Recorder, Log: log, Workspaces: wss, Limits: lim,
-		Sandbox: cfg.Sandbox, ReaderRoles: []string{"auditor", "admin"}, Now: o.now, ReplicaID: cfg.ReplicaID,
+		Sandbox: cfg.Sandbox, SandboxPool: a.pool, ReaderRoles: []string{"auditor", "admin"}, Now: o.now, ReplicaID: cfg.ReplicaID,
 		OnEscalate: func(r *pipeline.Record) { a.Approvals.Escalated(r) }, Metrics: a.Metrics, Shadow: shadow,
 	})
 	if err != nil {
@@ -260,6 +271,9 @@ func (a *App) Serve(ctx context.Context, ls []net.Listener) error {
 // Close releases everything Build opened, in reverse order.
 func (a *App) Close() error {
 	var errs []error
+	if a.pool != nil {
+		errs = append(errs, a.pool.Close())
+	}
 	if a.Recorder != nil {
 		errs = append(errs, a.Recorder.Close())
 	}
